@@ -1,0 +1,4 @@
+export * from "./bls.ts";
+export * from "./errors.ts";
+export * from "./keccak.ts";
+export * from "./secp256k1.ts";

@@ -1,0 +1,6 @@
+export * from "./bytes.ts";
+export * from "./errors.ts";
+export * from "./logger.ts";
+export * from "./metrics.ts";
+export * from "./options.ts";
+export * from "./queue.ts";
