@@ -4,3 +4,4 @@ export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./options.ts";
 export * from "./queue.ts";
+export * from "./rpc.ts";
