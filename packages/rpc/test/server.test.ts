@@ -1,0 +1,281 @@
+import { createMetricsRegistry, RpcError, RpcErrorCode, type RpcMethodTable, rpcSchemas } from "@zgnode/utils";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRpcServer, type RpcServer, RpcServerError, RpcServerErrorCode } from "../src/index.ts";
+
+/** A toy table exercising every server feature: sync/async handlers, schemas, errors, admin, ws-only push. */
+function toyTable(events: { closed: string[] }): RpcMethodTable {
+  return {
+    toy_add: {
+      params: [rpcSchemas.quantity, rpcSchemas.quantity],
+      handler: ([a, b]) => `0x${(BigInt(a as string) + BigInt(b as string)).toString(16)}`,
+    },
+    toy_echoAsync: {
+      params: [{ type: "string" }, { type: "integer" }],
+      required: 1,
+      handler: async ([s, n]) => ({ s, n: n ?? null }),
+    },
+    toy_revert: {
+      params: [],
+      handler: () => {
+        throw new RpcError(RpcErrorCode.EXECUTION_REVERTED, "execution reverted: nope", "0x08c379a0");
+      },
+    },
+    toy_crash: {
+      params: [],
+      handler: () => {
+        throw new Error("secret internal detail at /home/x");
+      },
+    },
+    toy_admin: { params: [], admin: true, handler: () => "admin ok" },
+    toy_subscribe: {
+      params: [{ type: "string" }],
+      wsOnly: true,
+      handler: ([tag], ctx) => {
+        const conn = ctx.connection!;
+        const sub = `0x${tag}`;
+        // Push two notifications after the response has been written.
+        setTimeout(() => {
+          conn.notify("toy_subscription", { subscription: sub, result: 1 });
+          conn.notify("toy_subscription", { subscription: sub, result: 2 });
+        }, 5);
+        conn.onClose(() => events.closed.push(conn.id));
+        return sub;
+      },
+    },
+  };
+}
+
+interface RpcReply {
+  jsonrpc?: string;
+  id?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+describe("rpc server over real HTTP and WebSocket", () => {
+  const events = { closed: [] as string[] };
+  let server: RpcServer;
+  let url: string;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    server = createRpcServer({
+      tables: [toyTable(events)],
+      host: "127.0.0.1",
+      port: 0,
+      limits: { bodyBytes: 64 * 1024, batchLength: 20, wsMessageBytes: 64 * 1024 },
+      metrics: createMetricsRegistry(),
+      health: () => ({ head: 7 }),
+    });
+    const addr = await server.listen();
+    url = addr.httpUrl;
+    wsUrl = addr.wsUrl;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function post(body: string): Promise<{ status: number; text: string }> {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+    return { status: res.status, text: await res.text() };
+  }
+  async function call(body: unknown): Promise<RpcReply & RpcReply[]> {
+    const res = await post(JSON.stringify(body));
+    expect(res.status).toBe(200);
+    return JSON.parse(res.text);
+  }
+
+  it("answers a single call and validates params against the schemas", async () => {
+    expect(await call({ jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0x2", "0x3"] })).toEqual({
+      jsonrpc: "2.0",
+      id: 1,
+      result: "0x5",
+    });
+    const bad = await call({ jsonrpc: "2.0", id: "a", method: "toy_add", params: ["0x02", "0x3"] });
+    expect(bad.id).toBe("a");
+    expect(bad.error?.code).toBe(-32602);
+    expect(bad.error?.message).toMatch(/^invalid argument 0:/);
+    expect((await call({ jsonrpc: "2.0", id: 2, method: "toy_add", params: ["0x1"] })).error).toMatchObject({
+      code: -32602,
+      message: "missing value for required argument 1",
+    });
+    expect((await call({ jsonrpc: "2.0", id: 3, method: "toy_add", params: ["0x1", "0x1", "0x1"] })).error?.code).toBe(-32602);
+    expect((await call({ jsonrpc: "2.0", id: 4, method: "toy_add", params: { a: 1 } })).error).toMatchObject({
+      code: -32602,
+      message: "non-array args",
+    });
+    expect((await call({ jsonrpc: "2.0", id: 5, method: "toy_add", params: [1, 2] })).error?.code).toBe(-32602);
+  });
+
+  it("accepts omitted and null optional params, and runs async handlers", async () => {
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_echoAsync", params: ["x"] })).result).toEqual({ s: "x", n: null });
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_echoAsync", params: ["x", null] })).result).toEqual({
+      s: "x",
+      n: null,
+    });
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_echoAsync", params: ["x", 4] })).result).toEqual({ s: "x", n: 4 });
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_echoAsync", params: [null] })).error?.code).toBe(-32602);
+  });
+
+  it("maps RpcError to its code, message and data, and hides unexpected exceptions", async () => {
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_revert" })).error).toEqual({
+      code: 3,
+      message: "execution reverted: nope",
+      data: "0x08c379a0",
+    });
+    const crash = await call({ jsonrpc: "2.0", id: 1, method: "toy_crash", params: [] });
+    expect(crash.error).toEqual({ code: -32603, message: "internal error" });
+  });
+
+  it("answers parse errors, invalid envelopes and unknown methods with the standard codes", async () => {
+    const parse = await post('{"jsonrpc":"2.0","id":1,"method":');
+    expect(parse.status).toBe(200);
+    expect(JSON.parse(parse.text)).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } });
+    expect((await call({ jsonrpc: "1.0", id: 9, method: "toy_add" })).error?.code).toBe(-32600);
+    expect((await call({ jsonrpc: "1.0", id: 9, method: "toy_add" })).id).toBe(9);
+    expect((await call({ jsonrpc: "2.0", id: 9 })).error?.code).toBe(-32600);
+    expect((await call({ jsonrpc: "2.0", id: { x: 1 }, method: "toy_add" })).id).toBe(null);
+    expect((await call(42)).error?.code).toBe(-32600);
+    const unknown = await call({ jsonrpc: "2.0", id: 7, method: "nope_nothing" });
+    expect(unknown.error).toEqual({ code: -32601, message: "the method nope_nothing does not exist/is not available" });
+  });
+
+  it("serves batches: per-item errors, order kept, notifications omitted, limits enforced", async () => {
+    const out = await call([
+      { jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0x1", "0x1"] },
+      { jsonrpc: "2.0", method: "toy_add", params: ["0x1", "0x1"] },
+      { jsonrpc: "2.0", id: 2, method: "nope" },
+      5,
+      { jsonrpc: "2.0", id: 3, method: "toy_echoAsync", params: ["b"] },
+    ]);
+    expect(out).toHaveLength(4);
+    expect(out.map((r) => r.id)).toEqual([1, 2, null, 3]);
+    expect(out[0].result).toBe("0x2");
+    expect(out[1].error?.code).toBe(-32601);
+    expect(out[2].error?.code).toBe(-32600);
+    expect(out[3].result).toEqual({ s: "b", n: null });
+
+    expect(await call([])).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "empty batch" } });
+    const tooLong = Array.from({ length: 21 }, (_, i) => ({
+      jsonrpc: "2.0",
+      id: i + 100,
+      method: "toy_add",
+      params: ["0x1", "0x1"],
+    }));
+    expect(await call(tooLong)).toEqual([{ jsonrpc: "2.0", id: 100, error: { code: -32600, message: "batch too large" } }]);
+
+    const notes = await post(JSON.stringify([{ jsonrpc: "2.0", method: "toy_add", params: ["0x1", "0x1"] }]));
+    expect(notes).toEqual({ status: 200, text: "" });
+    expect(await post(JSON.stringify({ jsonrpc: "2.0", method: "toy_add", params: ["0x1", "0x1"] }))).toEqual({
+      status: 200,
+      text: "",
+    });
+  });
+
+  it("rejects oversized bodies with HTTP 413 and a JSON-RPC error, then keeps serving", async () => {
+    const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "toy_echoAsync", params: ["x".repeat(70 * 1024)] });
+    const res = await post(big);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).error.code).toBe(-32600);
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0x1", "0x2"] })).result).toBe("0x3");
+  });
+
+  it("refuses ws-only methods over HTTP", async () => {
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_subscribe", params: ["1"] })).error).toEqual({
+      code: -32601,
+      message: "notifications not supported",
+    });
+  });
+
+  it("allows admin methods to loopback callers and refuses them to others", async () => {
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_admin" })).result).toBe("admin ok");
+    const remote = { transport: "http" as const, remoteAddress: "10.0.0.1", connection: undefined, admin: false };
+    const text = await server.dispatcher.handleText('{"jsonrpc":"2.0","id":1,"method":"toy_admin"}', remote);
+    expect(JSON.parse(text as string).error.code).toBe(-32601);
+  });
+
+  it("serves JSON-RPC over WebSocket on the same port: calls, batches, notifications, close callbacks", async () => {
+    const ws = new WebSocket(wsUrl);
+    const inbox: RpcReply[] = [];
+    const waiters: (() => void)[] = [];
+    ws.onmessage = (ev) => {
+      const parsed = JSON.parse(String(ev.data));
+      if (Array.isArray(parsed)) inbox.push(...parsed);
+      else inbox.push(parsed);
+      for (const w of waiters.splice(0)) w();
+    };
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("ws error"));
+    });
+    const waitFor = async (n: number) => {
+      while (inbox.length < n) await new Promise<void>((r) => waiters.push(r));
+    };
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0xa", "0x1"] }));
+    ws.send("not json");
+    ws.send(
+      JSON.stringify([
+        { jsonrpc: "2.0", id: 2, method: "toy_add", params: ["0x1", "0x1"] },
+        { jsonrpc: "2.0", id: 3, method: "toy_nothing" },
+      ]),
+    );
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "toy_subscribe", params: ["ab"] }));
+    await waitFor(7);
+    expect(inbox.find((m) => m.id === 1)?.result).toBe("0xb");
+    expect(inbox.find((m) => m.error?.code === -32700)?.id).toBe(null);
+    expect(inbox.find((m) => m.id === 2)?.result).toBe("0x2");
+    expect(inbox.find((m) => m.id === 3)?.error?.code).toBe(-32601);
+    expect(inbox.find((m) => m.id === 4)?.result).toBe("0xab");
+    const notes = inbox.filter((m) => (m as { method?: string }).method === "toy_subscription");
+    expect(notes.map((n) => (n as { params: { result: number } }).params)).toEqual([
+      { subscription: "0xab", result: 1 },
+      { subscription: "0xab", result: 2 },
+    ]);
+    expect(server.wsConnectionCount).toBe(1);
+    ws.close();
+    for (let i = 0; i < 100 && events.closed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events.closed).toHaveLength(1);
+    expect(server.wsConnectionCount).toBe(0);
+  });
+
+  it("closes a WebSocket whose message exceeds the limit, and keeps serving others", async () => {
+    const ws = new WebSocket(wsUrl);
+    await new Promise<void>((r) => {
+      ws.onopen = () => r();
+    });
+    const closed = new Promise<number>((r) => {
+      ws.onclose = (ev) => r(ev.code);
+    });
+    ws.send("x".repeat(70 * 1024));
+    expect(await closed).toBe(1009);
+    expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0x1", "0x2"] })).result).toBe("0x3");
+  });
+
+  it("exposes /health and Prometheus /metrics with per-method counts and latency", async () => {
+    expect(await (await fetch(`${url}/health`)).json()).toEqual({ status: "ok", head: 7 });
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toMatch(/zgnode_rpc_requests_total\{method="toy_add",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/zgnode_rpc_requests_total\{method="toy_crash",outcome="internal"\} 1/);
+    expect(text).toMatch(/zgnode_rpc_request_duration_seconds_count\{method="toy_add"\} [1-9]/);
+    expect(text).toMatch(/zgnode_rpc_rejected_total\{reason="body_too_large"\} 1/);
+  });
+});
+
+describe("rpc server construction", () => {
+  it("refuses a method declared in two tables", () => {
+    const t: RpcMethodTable = { a_b: { params: [], handler: () => 1 } };
+    let err: unknown;
+    try {
+      createRpcServer({ tables: [t, { ...t }], host: "127.0.0.1", port: 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RpcServerError);
+    expect((err as RpcServerError).code).toBe(RpcServerErrorCode.DUPLICATE_METHOD);
+  });
+
+  it("refuses an uncompilable schema at mount, not at call time", () => {
+    const t: RpcMethodTable = { a_b: { params: [{ type: "no-such-type" }], handler: () => 1 } };
+    expect(() => createRpcServer({ tables: [t], host: "127.0.0.1", port: 0 })).toThrow(RpcServerError);
+  });
+});
