@@ -1,0 +1,345 @@
+import { type Block, createBlock } from "@ethereumjs/block";
+import { type AccessList, createTx, type TypedTransaction, TransactionType, type TypedTxData } from "@ethereumjs/tx";
+import { type Address, bigIntToBytes, bytesToBigInt, createAddressFromString, createZeroAddress, setLengthLeft } from "@ethereumjs/util";
+import type { RunTxResult, VM } from "@ethereumjs/vm";
+import { runTx } from "@ethereumjs/vm";
+import { bytesToHex, RpcError, RpcErrorCode } from "@zgnode/utils";
+import { parseAddress, parseData, parseFixedData, parseObject, parseOptionalQuantity, parseQuantity } from "./params.ts";
+
+/** A transaction-call object of eth_call / eth_estimateGas / eth_createAccessList. */
+export interface CallArgs {
+  from: Address;
+  to: Address | undefined;
+  gas: bigint | undefined;
+  gasPrice: bigint | undefined;
+  maxFeePerGas: bigint | undefined;
+  maxPriorityFeePerGas: bigint | undefined;
+  maxFeePerBlobGas: bigint | undefined;
+  value: bigint;
+  data: Uint8Array;
+  nonce: bigint | undefined;
+  type: number | undefined;
+  accessList: AccessList | undefined;
+  blobVersionedHashes: `0x${string}`[] | undefined;
+  authorizationList: Record<string, unknown>[] | undefined;
+}
+
+export function parseCallArgs(value: unknown, index: number): CallArgs {
+  const o = parseObject(value, index);
+  if (o.input !== undefined && o.data !== undefined && o.input !== o.data) {
+    throw new RpcError(RpcErrorCode.INVALID_PARAMS, "both \"data\" and \"input\" are set and not equal");
+  }
+  const rawData = o.input ?? o.data;
+  const accessList = o.accessList as AccessList | undefined;
+  if (accessList !== undefined && !Array.isArray(accessList)) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "bad accessList");
+  const blobs = o.blobVersionedHashes;
+  if (blobs !== undefined && blobs !== null) {
+    if (!Array.isArray(blobs)) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "bad blobVersionedHashes");
+    for (const b of blobs) parseFixedData(b, index, 32, "blob hash");
+  }
+  const auth = o.authorizationList;
+  if (auth !== undefined && auth !== null && !Array.isArray(auth)) {
+    throw new RpcError(RpcErrorCode.INVALID_PARAMS, "bad authorizationList");
+  }
+  return {
+    from: o.from === undefined || o.from === null ? createZeroAddress() : parseAddress(o.from, index),
+    to: o.to === undefined || o.to === null ? undefined : parseAddress(o.to, index),
+    gas: parseOptionalQuantity(o.gas, index),
+    gasPrice: parseOptionalQuantity(o.gasPrice, index),
+    maxFeePerGas: parseOptionalQuantity(o.maxFeePerGas, index),
+    maxPriorityFeePerGas: parseOptionalQuantity(o.maxPriorityFeePerGas, index),
+    maxFeePerBlobGas: parseOptionalQuantity(o.maxFeePerBlobGas, index),
+    value: parseOptionalQuantity(o.value, index) ?? 0n,
+    data: rawData === undefined || rawData === null ? new Uint8Array() : parseData(rawData, index),
+    nonce: parseOptionalQuantity(o.nonce, index),
+    type: o.type === undefined || o.type === null ? undefined : Number(parseQuantity(o.type, index)),
+    accessList: accessList ?? undefined,
+    blobVersionedHashes: (blobs ?? undefined) as `0x${string}`[] | undefined,
+    authorizationList: (auth ?? undefined) as Record<string, unknown>[] | undefined,
+  };
+}
+
+/** Per-account state override of eth_call / eth_estimateGas (geth's StateOverride). */
+export interface AccountOverride {
+  balance?: bigint;
+  nonce?: bigint;
+  code?: Uint8Array;
+  state?: Map<Uint8Array, Uint8Array>;
+  stateDiff?: Map<Uint8Array, Uint8Array>;
+}
+
+export function parseStateOverrides(value: unknown, index: number): Map<string, AccountOverride> {
+  const out = new Map<string, AccountOverride>();
+  if (value === undefined || value === null) return out;
+  const o = parseObject(value, index);
+  for (const [addr, raw] of Object.entries(o)) {
+    parseAddress(addr, index);
+    const ov = parseObject(raw, index);
+    if (ov.state !== undefined && ov.stateDiff !== undefined) {
+      throw new RpcError(RpcErrorCode.INVALID_PARAMS, `account ${addr} has both 'state' and 'stateDiff'`);
+    }
+    const slots = (m: unknown) => {
+      const r = new Map<Uint8Array, Uint8Array>();
+      for (const [k, v] of Object.entries(parseObject(m, index))) {
+        r.set(parseFixedData(k, index, 32, "storage key"), parseFixedData(v, index, 32, "storage value"));
+      }
+      return r;
+    };
+    out.set(addr.toLowerCase(), {
+      balance: parseOptionalQuantity(ov.balance, index),
+      nonce: parseOptionalQuantity(ov.nonce, index),
+      code: ov.code === undefined ? undefined : parseData(ov.code, index),
+      state: ov.state === undefined ? undefined : slots(ov.state),
+      stateDiff: ov.stateDiff === undefined ? undefined : slots(ov.stateDiff),
+    });
+  }
+  return out;
+}
+
+export async function applyStateOverrides(vm: VM, overrides: Map<string, AccountOverride>): Promise<void> {
+  const sm = vm.stateManager;
+  for (const [addr, ov] of overrides) {
+    const address = createAddressFromString(addr);
+    if ((await sm.getAccount(address)) === undefined) await sm.modifyAccountFields(address, {});
+    if (ov.balance !== undefined) await sm.modifyAccountFields(address, { balance: ov.balance });
+    if (ov.nonce !== undefined) await sm.modifyAccountFields(address, { nonce: ov.nonce });
+    if (ov.code !== undefined) await sm.putCode(address, ov.code);
+    if (ov.state !== undefined) {
+      await sm.clearStorage(address);
+      for (const [k, v] of ov.state) await sm.putStorage(address, k, v);
+    }
+    if (ov.stateDiff !== undefined) for (const [k, v] of ov.stateDiff) await sm.putStorage(address, k, v);
+  }
+}
+
+function hasFees(args: CallArgs): boolean {
+  return (
+    (args.gasPrice !== undefined && args.gasPrice > 0n) ||
+    (args.maxFeePerGas !== undefined && args.maxFeePerGas > 0n) ||
+    (args.maxPriorityFeePerGas !== undefined && args.maxPriorityFeePerGas > 0n)
+  );
+}
+
+/**
+ * The block context a call runs in: the referenced block's header. Like geth, when the call names no fee the
+ * base fee is zeroed so a zero-priced call is valid (BASEFEE then reads 0).
+ */
+export function callBlock(block: Block, args: CallArgs, vm: VM): Block {
+  if (hasFees(args) || block.header.baseFeePerGas === undefined) return block;
+  const header = { ...block.header.toJSON(), baseFeePerGas: 0n };
+  return createBlock({ header }, { common: vm.common, skipConsensusFormatValidation: true });
+}
+
+/** Builds an unsigned tx that runTx executes as if sent by `args.from`. */
+export async function callTransaction(vm: VM, block: Block, args: CallArgs, gasLimit: bigint): Promise<TypedTransaction> {
+  const account = await vm.stateManager.getAccount(args.from);
+  const nonce = args.nonce ?? account?.nonce ?? 0n;
+  let type = args.type;
+  if (type === undefined) {
+    if (args.authorizationList !== undefined) type = TransactionType.EOACodeEIP7702;
+    else if (args.blobVersionedHashes !== undefined) type = TransactionType.BlobEIP4844;
+    else if (args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined) type = TransactionType.FeeMarketEIP1559;
+    else if (args.accessList !== undefined) type = TransactionType.AccessListEIP2930;
+    else type = TransactionType.Legacy;
+  }
+  const baseFee = block.header.baseFeePerGas ?? 0n;
+  const data: Record<string, unknown> = {
+    type,
+    nonce,
+    gasLimit,
+    to: args.to,
+    value: args.value,
+    data: args.data,
+  };
+  if (type === TransactionType.Legacy || type === TransactionType.AccessListEIP2930) {
+    data.gasPrice = args.gasPrice ?? 0n;
+  } else {
+    // No fee given: a zero-priced call against a zero base fee (see callBlock).
+    const maxFee = args.maxFeePerGas ?? args.gasPrice ?? (hasFees(args) ? baseFee + (args.maxPriorityFeePerGas ?? 0n) : 0n);
+    data.maxFeePerGas = maxFee;
+    data.maxPriorityFeePerGas = args.maxPriorityFeePerGas ?? (args.gasPrice !== undefined ? args.gasPrice : 0n);
+  }
+  if (type !== TransactionType.Legacy) data.accessList = args.accessList ?? [];
+  if (type === TransactionType.BlobEIP4844) {
+    data.blobVersionedHashes = args.blobVersionedHashes ?? [];
+    data.maxFeePerBlobGas = args.maxFeePerBlobGas ?? 0n;
+  }
+  if (type === TransactionType.EOACodeEIP7702) {
+    data.authorizationList = (args.authorizationList ?? []).map((a) => ({ ...a }));
+  }
+  const common = vm.common.copy();
+  let tx: TypedTransaction;
+  try {
+    tx = createTx(data as TypedTxData, { common, freeze: false, allowUnlimitedInitCodeSize: false });
+  } catch (err) {
+    throw new RpcError(RpcErrorCode.INVALID_PARAMS, (err as Error).message.split(" (")[0] ?? "invalid transaction");
+  }
+  const from = args.from;
+  (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
+  return tx;
+}
+
+export interface CallOutcome {
+  result: RunTxResult;
+  /** Revert or halt reason, undefined on success. */
+  error: string | undefined;
+  reverted: boolean;
+}
+
+const PANIC_REASONS: Record<number, string> = {
+  0x00: "generic panic",
+  0x01: "assert(false)",
+  0x11: "arithmetic underflow or overflow",
+  0x12: "division or modulo by zero",
+  0x21: "enum overflow",
+  0x22: "invalid encoded storage byte array accessed",
+  0x31: "out-of-bounds array access; popping on an empty array",
+  0x32: "out-of-bounds access of an array or bytesN",
+  0x41: "out of memory",
+  0x51: "uninitialized function",
+};
+
+/** Decodes Solidity `Error(string)` / `Panic(uint256)` revert data, as geth's "execution reverted: ..." does. */
+export function decodeRevertReason(data: Uint8Array): string | undefined {
+  if (data.length < 4) return undefined;
+  const selector = bytesToHex(data.subarray(0, 4));
+  if (selector === "0x08c379a0" && data.length >= 68) {
+    const offset = Number(bytesToBigInt(data.subarray(4, 36)));
+    const start = 4 + offset;
+    if (start + 32 > data.length) return undefined;
+    const len = Number(bytesToBigInt(data.subarray(start, start + 32)));
+    if (start + 32 + len > data.length) return undefined;
+    return new TextDecoder().decode(data.subarray(start + 32, start + 32 + len));
+  }
+  if (selector === "0x4e487b71" && data.length === 36) {
+    const code = Number(bytesToBigInt(data.subarray(4, 36)));
+    return PANIC_REASONS[code] ?? `unknown panic code: 0x${code.toString(16)}`;
+  }
+  return undefined;
+}
+
+/** The JSON-RPC error for a reverted call: code 3, "execution reverted[: reason]", data = revert bytes. */
+export function revertError(returnValue: Uint8Array): RpcError {
+  const reason = decodeRevertReason(returnValue);
+  return new RpcError(
+    RpcErrorCode.EXECUTION_REVERTED,
+    reason === undefined ? "execution reverted" : `execution reverted: ${reason}`,
+    bytesToHex(returnValue),
+  );
+}
+
+/** Maps @ethereumjs pre-execution failures to geth wording (nonce, funds, intrinsic gas). */
+export function preCheckError(err: unknown): RpcError {
+  const msg = err instanceof Error ? err.message : String(err);
+  let text = msg.replace(/ \(tx type=.*$/s, "").replace(/ -> .*$/s, "");
+  if (/sender doesn't have enough funds|insufficient balance/i.test(msg)) text = "insufficient funds for gas * price + value";
+  else if (/gas limit is too low|intrinsic/i.test(msg)) text = "intrinsic gas too low";
+  else if (/nonce/i.test(msg) && /lower|too low/i.test(msg)) text = "nonce too low";
+  return new RpcError(RpcErrorCode.SERVER_ERROR, text);
+}
+
+export interface RunCallOptions {
+  gasLimit: bigint;
+  reportAccessList?: boolean;
+}
+
+/** Runs a call on `vm` (state changes discarded) and returns the outcome; throws on pre-execution failure. */
+export async function runCall(vm: VM, block: Block, args: CallArgs, opts: RunCallOptions): Promise<CallOutcome> {
+  const tx = await callTransaction(vm, block, args, opts.gasLimit);
+  await vm.stateManager.checkpoint();
+  try {
+    const result = await runTx(vm, {
+      tx,
+      block,
+      skipNonce: args.nonce === undefined,
+      skipBalance: !hasFees(args) && args.value === 0n,
+      skipBlockGasLimitValidation: true,
+      skipHardForkValidation: true,
+      reportAccessList: opts.reportAccessList === true,
+    });
+    const ex = result.execResult.exceptionError;
+    return { result, error: ex?.error, reverted: ex?.error === "revert" };
+  } catch (err) {
+    throw preCheckError(err);
+  } finally {
+    await vm.stateManager.revert();
+  }
+}
+
+/** eth_call result: the return data, or code 3 on revert, -32000 on other halts. */
+export function callResultOrThrow(outcome: CallOutcome): Uint8Array {
+  const ret = outcome.result.execResult.returnValue;
+  if (outcome.reverted) throw revertError(ret);
+  if (outcome.error !== undefined) throw new RpcError(RpcErrorCode.SERVER_ERROR, outcome.error);
+  return ret;
+}
+
+/**
+ * geth's estimateGas search: run at the cap; fail like eth_call if that fails; else binary-search the lowest
+ * gas limit that succeeds, starting from gasUsed (and trying gasUsed * 64/63 first, which almost always fits).
+ */
+export async function estimateGas(vm: VM, block: Block, args: CallArgs, cap: bigint): Promise<bigint> {
+  let hi = args.gas !== undefined && args.gas < cap ? args.gas : cap;
+  const first = await runCall(vm, block, args, { gasLimit: hi });
+  callResultOrThrow(first);
+  const used = first.result.totalGasSpent;
+  // Refund-free upper bound: gas used before refunds also has to fit.
+  let lo = used - 1n;
+  const optimistic = ((used + first.result.gasRefund) * 64n) / 63n;
+  if (optimistic < hi) {
+    const o = await runCall(vm, block, args, { gasLimit: optimistic });
+    if (o.error === undefined) hi = optimistic;
+    else lo = optimistic;
+  }
+  while (lo + 1n < hi) {
+    const mid = (lo + hi) / 2n;
+    let ok: boolean;
+    try {
+      ok = (await runCall(vm, block, args, { gasLimit: mid })).error === undefined;
+    } catch {
+      ok = false;
+    }
+    if (ok) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+export interface AccessListResult {
+  accessList: { address: string; storageKeys: string[] }[];
+  gasUsed: bigint;
+  error: string | undefined;
+}
+
+/** eth_createAccessList: run with access tracking until the list is stable (geth iterates the same way). */
+export async function createAccessList(vm: VM, block: Block, args: CallArgs, cap: bigint): Promise<AccessListResult> {
+  const gasLimit = args.gas ?? cap;
+  let list: AccessList = args.accessList ?? [];
+  const excluded = new Set<string>([args.from.toString()]);
+  if (args.to !== undefined) excluded.add(args.to.toString());
+  for (const addr of vm.evm.precompiles.keys()) excluded.add(`0x${addr}`.toLowerCase());
+  for (let i = 0; i < 8; i++) {
+    const outcome = await runCall(vm, block, { ...args, accessList: list, type: args.type }, { gasLimit, reportAccessList: true });
+    const generated = (outcome.result.accessList ?? [])
+      .map((e) => ({ address: e.address.toLowerCase() as `0x${string}`, storageKeys: e.storageKeys.map((k) => k.toLowerCase() as `0x${string}`) }))
+      .filter((e) => !excluded.has(e.address) || e.storageKeys.length > 0);
+    const stable = JSON.stringify(generated) === JSON.stringify(list);
+    list = generated;
+    if (stable || i === 7) {
+      const final = await runCall(vm, block, { ...args, accessList: list }, { gasLimit });
+      let error: string | undefined;
+      if (final.reverted) error = "execution reverted";
+      else if (final.error !== undefined) error = final.error;
+      return { accessList: list, gasUsed: final.result.totalGasSpent, error };
+    }
+  }
+  throw new RpcError(RpcErrorCode.INTERNAL_ERROR, "access list did not converge");
+}
+
+export function padStorageValue(value: Uint8Array): Uint8Array {
+  return setLengthLeft(value, 32);
+}
+
+export function quantityBytes(n: bigint): Uint8Array {
+  return bigIntToBytes(n);
+}
