@@ -1,0 +1,25 @@
+export { ContractsErrorCode } from "./errors.ts";
+export {
+  descriptionTuple,
+  emptyDescription,
+  expandProofOfPossession,
+  type GenesisAccount,
+  type GenesisAlloc,
+  type GenesisValidator,
+  STAKING_POP_LENGTH,
+  type StakingDescription,
+  stakingCreationCode,
+  stakingGenesisAlloc,
+  stakingParamsTuple,
+} from "./genesis.ts";
+export { type ContractsMetrics, createContractsMetrics } from "./metrics.ts";
+export { defaultStakingParams, type StakingParams } from "./options.ts";
+export {
+  PPM,
+  STAKING_ADDRESS,
+  SYSTEM_ADDRESS,
+  stakingAbi,
+  stakingBytecode,
+  stakingDeployedBytecode,
+  stakingInterface,
+} from "./staking.ts";
