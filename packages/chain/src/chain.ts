@@ -1,0 +1,705 @@
+import { EventEmitter } from "node:events";
+import { Block, createBlock, createBlockHeader, genTransactionsTrieRoot, type HeaderData } from "@ethereumjs/block";
+import type { Common } from "@ethereumjs/common";
+import { MerklePatriciaTrie } from "@ethereumjs/mpt";
+import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
+import type { TypedTransaction } from "@ethereumjs/tx";
+import { Address, KECCAK256_RLP, ValueEncoding } from "@ethereumjs/util";
+import { createVM, type RunBlockResult, runBlock, type VM } from "@ethereumjs/vm";
+import type { KeyValueStore } from "@zgnode/db";
+import { bytesToHex, equalBytes, hexToBytes, type Logger, withDefaults } from "@zgnode/utils";
+import { type CallRequest, type CallResult, runCall, runEstimateGas, type StateOverrides } from "./call.ts";
+import { ChainStore } from "./chainStore.ts";
+import { ChainError, ChainErrorCode } from "./errors.ts";
+import type { GenesisSpec } from "./genesis.ts";
+import { validateHeaderAgainstParent } from "./headerRules.ts";
+import type { ChainMetrics } from "./metrics.ts";
+import { type ChainOptions, defaultChainOptions } from "./options.ts";
+import type { StoredReceipt } from "./receipts.ts";
+import { StateNodeDb } from "./stateDb.ts";
+import { StateView } from "./stateView.ts";
+
+/** A log as the RPC layer serves it (all positions filled in). */
+export interface LogInfo {
+  address: Uint8Array;
+  topics: Uint8Array[];
+  data: Uint8Array;
+  blockNumber: bigint;
+  blockHash: Uint8Array;
+  blockTimestamp: bigint;
+  transactionHash: Uint8Array;
+  transactionIndex: number;
+  /** Position in the block (across all its transactions). */
+  logIndex: number;
+  removed: boolean;
+}
+
+/** A transaction receipt as the RPC layer serves it. */
+export interface ReceiptInfo {
+  transactionHash: Uint8Array;
+  transactionIndex: number;
+  blockHash: Uint8Array;
+  blockNumber: bigint;
+  blockTimestamp: bigint;
+  from: Uint8Array;
+  /** Undefined for contract creation. */
+  to: Uint8Array | undefined;
+  type: number;
+  status: 0 | 1;
+  cumulativeGasUsed: bigint;
+  gasUsed: bigint;
+  effectiveGasPrice: bigint;
+  contractAddress: Uint8Array | undefined;
+  logs: LogInfo[];
+  logsBloom: Uint8Array;
+  blobGasUsed?: bigint;
+  blobGasPrice?: bigint;
+}
+
+/** A mined transaction with its position. */
+export interface TxLookup {
+  tx: TypedTransaction;
+  from: Uint8Array;
+  block: Block;
+  index: number;
+  receipt: ReceiptInfo;
+}
+
+/** Emitted once per new canonical head, after the block is durably stored. */
+export interface NewBlockEvent {
+  block: Block;
+  receipts: ReceiptInfo[];
+  /** Blocks that left the canonical chain (newest first), when the new head is on another branch. */
+  removed: Block[];
+}
+
+export interface ChainEvents {
+  block: [NewBlockEvent];
+}
+
+export interface BuildBlockOptions {
+  /** Seconds; raised to parent + 1 when not later than the parent. Default: now. */
+  timestamp?: bigint;
+  coinbase?: string;
+  /** 32 bytes; default keccak-free derivation from the parent hash. */
+  prevRandao?: Uint8Array;
+  parentBeaconBlockRoot?: Uint8Array;
+}
+
+export interface BuildBlockResult {
+  block: Block;
+  receipts: ReceiptInfo[];
+  /** Transactions left out, with the reason (they fail against the parent state or do not fit). */
+  rejected: { tx: TypedTransaction; error: string }[];
+}
+
+export interface ChainOpenOptions {
+  db: KeyValueStore;
+  genesis: GenesisSpec;
+  options?: Partial<ChainOptions>;
+  metrics?: ChainMetrics;
+  logger?: Logger;
+}
+
+export type BlockTag = "latest" | "pending" | "earliest" | "safe" | "finalized";
+
+/**
+ * The execution chain: a LevelDB-backed Merkle-Patricia state, blocks with receipts and indexes, and the one VM
+ * that executes them. Blocks enter either through `buildBlock` (a producer assembles pending transactions) or
+ * `importBlock` (a block from elsewhere is fully validated); both end in one atomic write of state nodes, block,
+ * receipts, indexes and head. Consensus-free: whoever decides *when* to build (a local sealer, later the BFT engine)
+ * drives it through those two calls.
+ */
+export class Chain extends EventEmitter<ChainEvents> {
+  readonly common: Common;
+  readonly chainId: bigint;
+  readonly genesis: Block;
+  readonly options: ChainOptions;
+  private readonly store: ChainStore;
+  private readonly stateDb: StateNodeDb;
+  private readonly trie: MerklePatriciaTrie;
+  private readonly stateManager: MerkleStateManager;
+  private readonly vm: VM;
+  private readonly metrics: ChainMetrics | undefined;
+  private readonly logger: Logger | undefined;
+  private headBlock: Block;
+  /** The parent whose ancestry BLOCKHASH reads while a block executes. */
+  private execTip: Block;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private headViewCache: StateView | undefined;
+
+  private constructor(args: {
+    common: Common;
+    genesis: Block;
+    head: Block;
+    options: ChainOptions;
+    store: ChainStore;
+    stateDb: StateNodeDb;
+    trie: MerklePatriciaTrie;
+    stateManager: MerkleStateManager;
+    vm: VM;
+    metrics?: ChainMetrics;
+    logger?: Logger;
+  }) {
+    super();
+    this.common = args.common;
+    this.chainId = args.common.chainId();
+    this.genesis = args.genesis;
+    this.headBlock = args.head;
+    this.execTip = args.head;
+    this.options = args.options;
+    this.store = args.store;
+    this.stateDb = args.stateDb;
+    this.trie = args.trie;
+    this.stateManager = args.stateManager;
+    this.vm = args.vm;
+    this.metrics = args.metrics;
+    this.logger = args.logger;
+  }
+
+  /**
+   * Opens the chain stored in `db`, creating genesis on first use. Refuses a store written for another genesis.
+   * Continues at the stored head with its state root.
+   */
+  static async open(opts: ChainOpenOptions): Promise<Chain> {
+    const options = withDefaults(defaultChainOptions, opts.options);
+    const common = opts.genesis.common.copy();
+    const stateDb = new StateNodeDb(opts.db);
+    const trie = new MerklePatriciaTrie({
+      db: stateDb,
+      useKeyHashing: true,
+      valueEncoding: ValueEncoding.Bytes,
+      common,
+      cacheSize: 50_000,
+    });
+    const stateManager = new MerkleStateManager({
+      common,
+      trie,
+      caches: new Caches({ account: { size: 200_000 }, storage: { size: 100_000 }, code: { size: 5_000 } }),
+    });
+    await stateManager.generateCanonicalGenesis(opts.genesis.alloc);
+    const genesisRoot = await stateManager.getStateRoot();
+    const genesis = createBlock({ header: { ...opts.genesis.header, stateRoot: genesisRoot } }, { common, setHardfork: true });
+    const store = new ChainStore(opts.db, options.blockCacheSize);
+    const storedGenesis = await store.getGenesisHash();
+    if (storedGenesis === undefined) {
+      const ops = [
+        ...stateDb.takeWrites(),
+        ...store.putBlockOps(genesis, []),
+        ...store.canonicalOps(genesis),
+        ...store.headOps(genesis.hash()),
+        ...store.genesisOps(genesis.hash(), common.chainId()),
+      ];
+      await opts.db.batch(ops);
+      stateDb.writesDone(true);
+    } else if (!equalBytes(storedGenesis, genesis.hash()) || (await store.getChainId()) !== common.chainId()) {
+      throw new ChainError(
+        ChainErrorCode.GENESIS_MISMATCH,
+        `database holds genesis ${bytesToHex(storedGenesis)} (chain id ${await store.getChainId()}), configured genesis is ${bytesToHex(genesis.hash())} (chain id ${common.chainId()})`,
+      );
+    }
+    const headHash = (await store.getHeadHash()) ?? genesis.hash();
+    const head = await store.getBlock(headHash, common);
+    if (!head) throw new ChainError(ChainErrorCode.NOT_FOUND, `head block ${bytesToHex(headHash)} missing from store`);
+    await stateManager.setStateRoot(head.header.stateRoot, true);
+    common.setHardforkBy({ blockNumber: head.header.number, timestamp: head.header.timestamp });
+
+    let chain: Chain | undefined;
+    const blockchain = {
+      getBlock: async (n: number) => {
+        if (!chain) throw new Error("chain not ready");
+        return chain.ancestorAt(chain.execTip, BigInt(n));
+      },
+      putBlock: async () => {},
+      shallowCopy() {
+        return this;
+      },
+      validateHeader: async () => {},
+    };
+    const vm = await createVM({ common, stateManager, blockchain: blockchain as never, setHardfork: true });
+    chain = new Chain({
+      common,
+      genesis,
+      head,
+      options,
+      store,
+      stateDb,
+      trie,
+      stateManager,
+      vm,
+      metrics: opts.metrics,
+      logger: opts.logger,
+    });
+    opts.metrics?.headNumber.set(Number(head.header.number));
+    return chain;
+  }
+
+  /** The canonical head. */
+  get head(): Block {
+    return this.headBlock;
+  }
+
+  /** Resolves a block tag or number; safe/finalized are the head (single-slot finality). */
+  async getBlockByTag(tag: BlockTag | bigint): Promise<Block | undefined> {
+    if (typeof tag === "bigint") return this.getBlockByNumber(tag);
+    if (tag === "earliest") return this.genesis;
+    return this.headBlock;
+  }
+
+  async getBlockByNumber(n: bigint): Promise<Block | undefined> {
+    if (n === this.headBlock.header.number) return this.headBlock;
+    if (n > this.headBlock.header.number || n < 0n) return undefined;
+    const hash = await this.store.getCanonicalHash(n);
+    return hash ? this.store.getBlock(hash, this.common) : undefined;
+  }
+
+  async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    return this.store.getBlock(hash, this.common);
+  }
+
+  async getCanonicalHash(n: bigint): Promise<Uint8Array | undefined> {
+    return this.store.getCanonicalHash(n);
+  }
+
+  /** True when `block` is on the canonical chain. */
+  async isCanonical(block: Block): Promise<boolean> {
+    const h = await this.store.getCanonicalHash(block.header.number);
+    return h !== undefined && equalBytes(h, block.hash());
+  }
+
+  /** Receipts of a stored block, in transaction order (undefined if the block is unknown). */
+  async getReceipts(blockHash: Uint8Array): Promise<ReceiptInfo[] | undefined> {
+    const block = await this.store.getBlock(blockHash, this.common);
+    if (!block) return undefined;
+    const stored = await this.store.getReceipts(blockHash);
+    if (!stored) return undefined;
+    return expandReceipts(block, stored);
+  }
+
+  /** Senders of a stored block's transactions (recorded at execution, no signature recovery). */
+  async getSenders(blockHash: Uint8Array): Promise<Uint8Array[] | undefined> {
+    const stored = await this.store.getReceipts(blockHash);
+    return stored?.map((r) => r.from);
+  }
+
+  /** A canonical transaction by hash, with block, index, sender and receipt. */
+  async getTransaction(txHash: Uint8Array): Promise<TxLookup | undefined> {
+    const loc = await this.store.getTxLocation(txHash);
+    if (!loc) return undefined;
+    const block = await this.store.getBlock(loc.blockHash, this.common);
+    const stored = await this.store.getReceipts(loc.blockHash);
+    if (!block || !stored || loc.index >= block.transactions.length) return undefined;
+    const receipts = expandReceipts(block, stored);
+    return {
+      tx: block.transactions[loc.index],
+      from: stored[loc.index].from,
+      block,
+      index: loc.index,
+      receipt: receipts[loc.index],
+    };
+  }
+
+  async getReceipt(txHash: Uint8Array): Promise<ReceiptInfo | undefined> {
+    return (await this.getTransaction(txHash))?.receipt;
+  }
+
+  /** Read-only state at a stored block (default: head). */
+  async stateAt(block: Block = this.headBlock): Promise<StateView> {
+    if (block === this.headBlock && this.headViewCache?.root === block.header.stateRoot) return this.headViewCache;
+    const view = await StateView.open(this.trie, block, this.common);
+    if (block === this.headBlock) this.headViewCache = view;
+    return view;
+  }
+
+  /** Executes a call against the state after `block` (default: head) without changing anything. */
+  async call(req: CallRequest, opts: { block?: Block; overrides?: StateOverrides } = {}): Promise<CallResult> {
+    const block = opts.block ?? this.headBlock;
+    return runCall(this.callEnv(block), req, opts.overrides);
+  }
+
+  /** Smallest gas limit with which `req` succeeds at `block` (default: head); throws `ExecutionError` otherwise. */
+  async estimateGas(req: CallRequest, opts: { block?: Block; overrides?: StateOverrides } = {}): Promise<bigint> {
+    const block = opts.block ?? this.headBlock;
+    return runEstimateGas(this.callEnv(block), req, opts.overrides);
+  }
+
+  /** Base fee of the block after the head (EIP-1559). */
+  nextBaseFee(): bigint {
+    const h = this.headBlock.header;
+    return h.common.isActivatedEIP(1559) ? h.calcNextBaseFee() : 0n;
+  }
+
+  /** Blob base fee of the block after the head (0 before Cancun). */
+  nextBlobBaseFee(): bigint {
+    const h = this.headBlock.header;
+    return h.common.isActivatedEIP(4844) ? h.calcNextBlobGasPrice(this.common) : 0n;
+  }
+
+  /**
+   * Builds, executes and stores a new head block on top of the current head holding as many of `txs` (in the
+   * given order) as fit and execute. Transactions that cannot be included come back in `rejected`.
+   */
+  buildBlock(txs: TypedTransaction[], opts: BuildBlockOptions = {}): Promise<BuildBlockResult> {
+    return this.exclusive(() => this.buildBlockLocked(txs, opts));
+  }
+
+  /**
+   * Fully validates a block (header rules against its parent, body roots, execution: gas, receipts, bloom, state
+   * root, requests) and stores it as the new head. A block already stored is accepted as a no-op.
+   * Throws `ChainError` INVALID_BLOCK / UNKNOWN_PARENT and leaves the chain unchanged on any failure.
+   */
+  importBlock(block: Block): Promise<void> {
+    return this.exclusive(() => this.importBlockLocked(block));
+  }
+
+  /** Waits for pending work and stops accepting more. The caller closes the database. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.catch(() => {});
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ChainError(ChainErrorCode.CLOSED, "chain is closed"));
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async buildBlockLocked(txs: TypedTransaction[], opts: BuildBlockOptions): Promise<BuildBlockResult> {
+    const started = performance.now();
+    const parent = this.headBlock;
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    let timestamp = opts.timestamp ?? now;
+    if (timestamp <= parent.header.timestamp) timestamp = parent.header.timestamp + 1n;
+    const common = this.common.copy();
+    common.setHardforkBy({ blockNumber: parent.header.number + 1n, timestamp });
+    const gasLimit = this.options.blockGasLimit > 0n ? this.options.blockGasLimit : parent.header.gasLimit;
+    const headerData: HeaderData = {
+      parentHash: parent.hash(),
+      number: parent.header.number + 1n,
+      timestamp,
+      gasLimit,
+      coinbase: hexToBytes(opts.coinbase ?? this.options.coinbase),
+      extraData: hexToBytes(this.options.extraData),
+      mixHash: opts.prevRandao ?? parent.hash(),
+      difficulty: 0n,
+    };
+    if (common.isActivatedEIP(1559)) headerData.baseFeePerGas = parent.header.calcNextBaseFee();
+    if (common.isActivatedEIP(4844)) headerData.excessBlobGas = parent.header.calcNextExcessBlobGas(common);
+    if (common.isActivatedEIP(4788)) headerData.parentBeaconBlockRoot = opts.parentBeaconBlockRoot ?? new Uint8Array(32);
+    if (common.isActivatedEIP(4895)) headerData.withdrawalsRoot = KECCAK256_RLP;
+
+    // Choose what fits: gas limits must sum within the block, blobs within the blob limit.
+    const baseFee = headerData.baseFeePerGas as bigint | undefined;
+    const rejected: BuildBlockResult["rejected"] = [];
+    const chosen: TypedTransaction[] = [];
+    let gas = 0n;
+    let blobGas = 0n;
+    const blobLimit = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n;
+    const blobGasPerBlob = common.isActivatedEIP(4844) ? common.param("blobGasPerBlob") : 0n;
+    for (const tx of txs) {
+      if (gas + tx.gasLimit > gasLimit) {
+        rejected.push({ tx, error: "exceeds block gas limit" });
+        continue;
+      }
+      if (baseFee !== undefined && maxFeeOf(tx) < baseFee) {
+        rejected.push({ tx, error: "max fee per gas less than block base fee" });
+        continue;
+      }
+      const blobs = "blobVersionedHashes" in tx ? BigInt((tx.blobVersionedHashes as unknown[]).length) : 0n;
+      if (blobs > 0n && blobGas + blobs * blobGasPerBlob > blobLimit) {
+        rejected.push({ tx, error: "block blob gas limit reached" });
+        continue;
+      }
+      gas += tx.gasLimit;
+      blobGas += blobs * blobGasPerBlob;
+      chosen.push(tx);
+    }
+    if (common.isActivatedEIP(4844)) headerData.blobGasUsed = blobGas;
+
+    // Execute all chosen transactions in one runBlock (generate mode fills in roots, gas and bloom). If one fails
+    // against the state (a pool race), drop the failing one and retry: the pool normally prevents this.
+    let attempt = chosen;
+    for (;;) {
+      const header = createBlockHeader(headerData, { common, skipConsensusFormatValidation: true });
+      const template = new Block(header, attempt, [], common.isActivatedEIP(4895) ? [] : undefined, { common });
+      this.execTip = parent;
+      try {
+        const result = await runBlock(this.vm, {
+          block: template,
+          generate: true,
+          skipBlockValidation: true,
+          skipHeaderValidation: true,
+          skipHardForkValidation: true,
+          clearCache: false,
+        });
+        const stored = this.storedReceipts(attempt, result);
+        const block = createBlock(
+          {
+            header: {
+              ...headerData,
+              stateRoot: result.stateRoot,
+              receiptTrie: result.receiptsRoot,
+              logsBloom: result.logsBloom,
+              gasUsed: result.gasUsed,
+              transactionsTrie: await genTransactionsTrieRoot(attempt, new MerklePatriciaTrie({ common })),
+              requestsHash: result.requestsHash,
+            },
+            transactions: [],
+            withdrawals: common.isActivatedEIP(4895) ? [] : undefined,
+          },
+          { common },
+        );
+        // Keep the executed (sender-cached) transaction objects in the stored block.
+        const final = new Block(block.header, attempt, [], block.withdrawals, { common });
+        await this.commitBlock(final, stored, parent);
+        this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
+        return { block: final, receipts: expandReceipts(final, stored), rejected };
+      } catch (err) {
+        await this.resetExecutionState();
+        const bad = failingTxIndex(err, attempt);
+        if (bad === undefined) throw err;
+        rejected.push({ tx: attempt[bad], error: (err as Error).message });
+        attempt = attempt.filter((_, i) => i !== bad);
+      }
+    }
+  }
+
+  private async importBlockLocked(block: Block): Promise<void> {
+    const started = performance.now();
+    const hash = block.hash();
+    if (await this.store.hasBlock(hash)) return;
+    const parent = await this.store.getBlock(block.header.parentHash, this.common);
+    if (!parent) {
+      throw new ChainError(ChainErrorCode.UNKNOWN_PARENT, `unknown parent ${bytesToHex(block.header.parentHash)}`, {
+        number: block.header.number.toString(),
+      });
+    }
+    try {
+      validateHeaderAgainstParent(block.header, parent.header);
+      if (block.uncleHeaders.length > 0) {
+        if (block.common.consensusType() === "pos") throw new Error("uncles not allowed after the merge");
+        for (const uh of block.uncleHeaders) {
+          if (uh.number >= block.header.number || uh.number + 7n < block.header.number) {
+            throw new Error("uncle has an invalid height");
+          }
+        }
+      }
+      await block.validateData(false, true);
+      block.validateBlobTransactions(parent.header);
+    } catch (err) {
+      this.metrics?.blocksRejected.inc();
+      throw invalid(block, err);
+    }
+    this.execTip = parent;
+    let result: RunBlockResult;
+    try {
+      const root = equalBytes(parent.header.stateRoot, await this.currentRoot()) ? undefined : parent.header.stateRoot;
+      result = await runBlock(this.vm, {
+        block,
+        root,
+        clearCache: root !== undefined,
+        skipHeaderValidation: true,
+        skipBlockValidation: true,
+        setHardfork: true,
+      });
+    } catch (err) {
+      this.metrics?.blocksRejected.inc();
+      await this.resetExecutionState();
+      throw invalid(block, err);
+    }
+    await this.commitBlock(block, this.storedReceipts(block.transactions, result), parent);
+    this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  private async currentRoot(): Promise<Uint8Array> {
+    return this.stateManager.getStateRoot();
+  }
+
+  /** After a failed execution: drop journal leftovers and point the state back at the head. */
+  private async resetExecutionState(): Promise<void> {
+    await this.stateManager.setStateRoot(this.headBlock.header.stateRoot, true);
+    this.execTip = this.headBlock;
+  }
+
+  private storedReceipts(txs: TypedTransaction[], result: RunBlockResult): StoredReceipt[] {
+    return result.receipts.map((r, i) => {
+      const res = result.results[i];
+      const status = "status" in r ? r.status : res.execResult.exceptionError ? 0 : 1;
+      const out: StoredReceipt = {
+        status,
+        cumulativeGasUsed: r.cumulativeBlockGasUsed,
+        gasUsed: res.totalGasSpent,
+        logs: r.logs,
+        logsBloom: r.bitvector,
+        from: txs[i].getSenderAddress().bytes,
+      };
+      if (res.createdAddress) out.contractAddress = res.createdAddress.bytes;
+      if ("blobGasUsed" in r) {
+        out.blobGasUsed = r.blobGasUsed;
+        out.blobGasPrice = r.blobGasPrice;
+      }
+      return out;
+    });
+  }
+
+  /** Stores the executed block and makes it the head, all in one atomic batch, then announces it. */
+  private async commitBlock(block: Block, receipts: StoredReceipt[], parent: Block): Promise<void> {
+    const oldHead = this.headBlock;
+    const ops = [...this.stateDb.takeWrites(), ...this.store.putBlockOps(block, receipts)];
+    const removed: Block[] = [];
+    if (equalBytes(parent.hash(), oldHead.hash())) {
+      ops.push(...this.store.canonicalOps(block));
+    } else {
+      // Reorg: the new branch becomes canonical from the common ancestor up.
+      const added: Block[] = [block];
+      let b: Block = parent;
+      while (!(await this.isCanonical(b))) {
+        added.push(b);
+        const p = await this.store.getBlock(b.header.parentHash, this.common);
+        if (!p) throw new ChainError(ChainErrorCode.NOT_FOUND, "missing ancestor during reorg");
+        b = p;
+      }
+      const ancestorNumber = b.header.number;
+      for (let n = oldHead.header.number; n > ancestorNumber; n--) {
+        const old = await this.getBlockByNumber(n);
+        if (old) {
+          removed.push(old);
+          ops.push(...this.store.uncanonicalOps(old, n <= block.header.number));
+        }
+      }
+      for (const a of added.reverse()) ops.push(...this.store.canonicalOps(a));
+    }
+    ops.push(...this.store.headOps(block.hash()));
+    try {
+      await this.store.db.batch(ops);
+      this.stateDb.writesDone(true);
+    } catch (err) {
+      this.stateDb.writesDone(false);
+      await this.resetExecutionState();
+      throw err;
+    }
+    this.headBlock = block;
+    this.execTip = block;
+    this.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    this.metrics?.headNumber.set(Number(block.header.number));
+    this.metrics?.blocksImported.inc();
+    this.metrics?.txsIncluded.inc(block.transactions.length);
+    this.logger?.debug(
+      { number: Number(block.header.number), txs: block.transactions.length, hash: bytesToHex(block.hash()) },
+      "new head",
+    );
+    this.emit("block", { block, receipts: expandReceipts(block, receipts), removed });
+  }
+
+  /** The block at height `n` on the branch ending in `tip` (for BLOCKHASH). */
+  private async ancestorAt(tip: Block, n: bigint): Promise<Block> {
+    let b = tip;
+    while (b.header.number > n) {
+      if (await this.isCanonical(b)) {
+        const h = await this.store.getCanonicalHash(n);
+        const found = h && (await this.store.getBlock(h, this.common));
+        if (found) return found;
+      }
+      const p = await this.store.getBlock(b.header.parentHash, this.common);
+      if (!p) throw new ChainError(ChainErrorCode.NOT_FOUND, `ancestor ${n} not found`);
+      b = p;
+    }
+    if (b.header.number !== n) throw new ChainError(ChainErrorCode.NOT_FOUND, `ancestor ${n} not found`);
+    return b;
+  }
+
+  private callEnv(block: Block) {
+    return {
+      trie: this.trie,
+      common: this.common,
+      block,
+      gasCap: this.options.rpcGasCap,
+      blockHash: (n: bigint) => this.ancestorAt(block, n),
+    };
+  }
+}
+
+function maxFeeOf(tx: TypedTransaction): bigint {
+  return "maxFeePerGas" in tx ? (tx.maxFeePerGas as bigint) : (tx as { gasPrice: bigint }).gasPrice;
+}
+
+function invalid(block: Block, err: unknown): ChainError {
+  return new ChainError(
+    ChainErrorCode.INVALID_BLOCK,
+    `invalid block ${block.header.number} (${bytesToHex(block.hash())}): ${(err as Error).message}`,
+    { number: block.header.number.toString() },
+    { cause: err },
+  );
+}
+
+/** Which transaction made a generate-mode runBlock fail (runTx errors name the tx hash). */
+function failingTxIndex(err: unknown, txs: TypedTransaction[]): number | undefined {
+  const msg = String((err as Error)?.message ?? err);
+  for (let i = 0; i < txs.length; i++) {
+    if (msg.includes(bytesToHex(txs[i].hash()))) return i;
+  }
+  const m = /tx index (\d+)|transaction (\d+)/.exec(msg);
+  if (m) return Number(m[1] ?? m[2]);
+  return undefined;
+}
+
+export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint | undefined): bigint {
+  if ("maxFeePerGas" in tx) {
+    const fee = baseFee ?? 0n;
+    const tip =
+      (tx.maxPriorityFeePerGas as bigint) < (tx.maxFeePerGas as bigint) - fee
+        ? (tx.maxPriorityFeePerGas as bigint)
+        : (tx.maxFeePerGas as bigint) - fee;
+    return fee + tip;
+  }
+  return (tx as { gasPrice: bigint }).gasPrice;
+}
+
+export function expandReceipts(block: Block, stored: StoredReceipt[]): ReceiptInfo[] {
+  const blockHash = block.hash();
+  const { number, timestamp, baseFeePerGas } = block.header;
+  let logIndex = 0;
+  return stored.map((r, i) => {
+    const tx = block.transactions[i];
+    const txHash = tx.hash();
+    const info: ReceiptInfo = {
+      transactionHash: txHash,
+      transactionIndex: i,
+      blockHash,
+      blockNumber: number,
+      blockTimestamp: timestamp,
+      from: r.from,
+      to: tx.to?.bytes,
+      type: tx.type,
+      status: r.status,
+      cumulativeGasUsed: r.cumulativeGasUsed,
+      gasUsed: r.gasUsed,
+      effectiveGasPrice: effectiveGasPrice(tx, baseFeePerGas),
+      contractAddress: r.contractAddress,
+      logs: r.logs.map(([address, topics, data]) => ({
+        address,
+        topics,
+        data,
+        blockNumber: number,
+        blockHash,
+        blockTimestamp: timestamp,
+        transactionHash: txHash,
+        transactionIndex: i,
+        logIndex: logIndex++,
+        removed: false,
+      })),
+      logsBloom: r.logsBloom,
+    };
+    if (r.blobGasUsed !== undefined) {
+      info.blobGasUsed = r.blobGasUsed;
+      info.blobGasPrice = r.blobGasPrice;
+    }
+    return info;
+  });
+}
+
+export { Address };

@@ -1,0 +1,72 @@
+import type { Log } from "@ethereumjs/evm";
+import { RLP } from "@ethereumjs/rlp";
+import { bigIntToUnpaddedBytes, bytesToBigInt } from "@ethereumjs/util";
+
+/** What the node stores per transaction after execution (consensus receipt plus the execution facts RPC needs). */
+export interface StoredReceipt {
+  /** 1 success, 0 failure. */
+  status: 0 | 1;
+  cumulativeGasUsed: bigint;
+  /** Gas charged to this transaction (after refunds). */
+  gasUsed: bigint;
+  logs: Log[];
+  /** 256-byte bloom of this receipt's logs. */
+  logsBloom: Uint8Array;
+  /** Sender, recorded at execution so reads never recover signatures. */
+  from: Uint8Array;
+  /** Address created by a contract-creation transaction. */
+  contractAddress?: Uint8Array;
+  blobGasUsed?: bigint;
+  blobGasPrice?: bigint;
+}
+
+const u = (n: bigint): Uint8Array => bigIntToUnpaddedBytes(n);
+const EMPTY = new Uint8Array(0);
+
+/** Compact RLP encoding of a block's receipts for storage (not the consensus encoding). */
+export function encodeStoredReceipts(receipts: StoredReceipt[]): Uint8Array {
+  return RLP.encode(
+    receipts.map((r) => [
+      u(BigInt(r.status)),
+      u(r.cumulativeGasUsed),
+      u(r.gasUsed),
+      r.logs,
+      r.logsBloom,
+      r.contractAddress ?? EMPTY,
+      r.blobGasUsed === undefined ? EMPTY : u(r.blobGasUsed),
+      r.blobGasPrice === undefined ? EMPTY : u(r.blobGasPrice),
+      r.from,
+    ]),
+  );
+}
+
+export function decodeStoredReceipts(bytes: Uint8Array): StoredReceipt[] {
+  const rows = RLP.decode(bytes) as unknown as Uint8Array[][];
+  return rows.map((row) => {
+    const [status, cumulative, gasUsed, logs, bloom, created, blobGasUsed, blobGasPrice, from] = row as unknown as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Log[],
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
+    const r: StoredReceipt = {
+      status: bytesToBigInt(status) === 1n ? 1 : 0,
+      cumulativeGasUsed: bytesToBigInt(cumulative),
+      gasUsed: bytesToBigInt(gasUsed),
+      logs,
+      logsBloom: bloom,
+      from,
+    };
+    if (created.length > 0) r.contractAddress = created;
+    if (blobGasUsed.length > 0 || blobGasPrice.length > 0) {
+      r.blobGasUsed = bytesToBigInt(blobGasUsed);
+      r.blobGasPrice = bytesToBigInt(blobGasPrice);
+    }
+    return r;
+  });
+}

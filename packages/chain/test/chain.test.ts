@@ -1,0 +1,143 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LevelDb, MemoryStore } from "@zgnode/db";
+import { bytesToHex, hexToBytes } from "@zgnode/utils";
+import { describe, expect, it } from "vitest";
+import { Chain } from "../src/chain.ts";
+import { ChainErrorCode } from "../src/errors.ts";
+import { createDevGenesis, DEV_BALANCE } from "../src/genesis.ts";
+import { ALICE, BOB, CAROL, transfer } from "./helpers.ts";
+
+describe("Chain (dev genesis)", () => {
+  it("creates a Prague genesis with the dev accounts funded", async () => {
+    const chain = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    expect(chain.chainId).toBe(8888n);
+    expect(chain.head.header.number).toBe(0n);
+    expect(chain.common.hardfork()).toBe("prague");
+    expect(chain.head.header.gasLimit).toBe(60_000_000n);
+    const view = await chain.stateAt();
+    expect(await view.getBalance(hexToBytes(ALICE.address))).toBe(DEV_BALANCE);
+    expect((await view.getCode(hexToBytes("0x0000F90827F1C53a10cb7A02335B175320002935"))).length).toBeGreaterThan(0);
+  });
+
+  it("builds a block of transfers with receipts, indexes and balances", async () => {
+    const chain = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    const events: bigint[] = [];
+    chain.on("block", (ev) => events.push(ev.block.header.number));
+    const txs = Array.from({ length: 50 }, (_, i) => transfer(chain, { nonce: BigInt(i), value: 7n }));
+    const { block, receipts, rejected } = await chain.buildBlock(txs);
+    expect(rejected).toEqual([]);
+    expect(block.header.number).toBe(1n);
+    expect(block.transactions.length).toBe(50);
+    expect(block.header.gasUsed).toBe(50n * 21000n);
+    expect(receipts[49].cumulativeGasUsed).toBe(50n * 21000n);
+    expect(receipts.every((r) => r.status === 1)).toBe(true);
+    expect(bytesToHex(receipts[0].from).toLowerCase()).toBe(ALICE.address.toLowerCase());
+    expect(events).toEqual([1n]);
+    expect(bytesToHex(chain.head.hash())).toBe(bytesToHex(block.hash()));
+    const byNumber = await chain.getBlockByNumber(1n);
+    expect(byNumber && bytesToHex(byNumber.hash())).toBe(bytesToHex(block.hash()));
+    const lookup = await chain.getTransaction(txs[10].hash());
+    expect(lookup?.index).toBe(10);
+    expect(lookup?.receipt.gasUsed).toBe(21000n);
+    expect(lookup?.receipt.effectiveGasPrice).toBe(block.header.baseFeePerGas! + 1_000_000_000n);
+    const view = await chain.stateAt();
+    expect(await view.getBalance(hexToBytes(BOB.address))).toBe(DEV_BALANCE + 50n * 7n);
+    expect(await view.getNonce(hexToBytes(ALICE.address))).toBe(50n);
+    // The block re-validates through the import path on a second chain.
+    const other = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    await other.importBlock(block);
+    expect(bytesToHex(other.head.header.stateRoot)).toBe(bytesToHex(block.header.stateRoot));
+  });
+
+  it("leaves out transactions that cannot execute and reports why", async () => {
+    const chain = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    const good = transfer(chain, { nonce: 0n });
+    const gap = transfer(chain, { nonce: 5n });
+    const { block, rejected } = await chain.buildBlock([good, gap]);
+    expect(block.transactions.length).toBe(1);
+    expect(rejected.length).toBe(1);
+    expect(rejected[0].error).toMatch(/nonce/);
+  });
+
+  it("rejects a block with a wrong state root and keeps the head", async () => {
+    const a = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    const { block } = await a.buildBlock([transfer(a, { nonce: 0n })]);
+    const { createBlock } = await import("@ethereumjs/block");
+    const bad = createBlock(
+      { header: { ...block.header.toJSON(), stateRoot: new Uint8Array(32).fill(1) }, transactions: block.transactions },
+      { common: block.common },
+    );
+    const b = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    await expect(b.importBlock(bad)).rejects.toMatchObject({ code: ChainErrorCode.INVALID_BLOCK });
+    expect(b.head.header.number).toBe(0n);
+    await b.importBlock(block);
+    expect(b.head.header.number).toBe(1n);
+  });
+
+  it("runs calls and estimates gas against a block", async () => {
+    const chain = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    // Contract whose code returns 42: PUSH1 42 PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+    const runtime = "602a60005260206000f3";
+    // initcode: copy runtime into memory and return it
+    const init = `69${runtime}600052600a6016f3`;
+    const deploy = transfer(chain, { nonce: 0n, to: undefined, value: 0n, gasLimit: 100_000n, data: hexToBytes(`0x${init}`) });
+    const { receipts } = await chain.buildBlock([deploy]);
+    const addr = receipts[0].contractAddress;
+    expect(addr).toBeDefined();
+    const res = await chain.call({ to: addr });
+    expect(res.success).toBe(true);
+    expect(BigInt(bytesToHex(res.returnData))).toBe(42n);
+    const gas = await chain.estimateGas({ from: hexToBytes(ALICE.address), to: hexToBytes(CAROL.address), value: 1n });
+    expect(gas).toBe(21000n);
+    const overridden = await chain.call(
+      { to: addr },
+      { overrides: { [bytesToHex(addr as Uint8Array)]: { code: hexToBytes("0x600760005260206000f3") } } },
+    );
+    expect(BigInt(bytesToHex(overridden.returnData))).toBe(7n);
+  });
+});
+
+describe("Chain persistence", () => {
+  it("continues at the same head and state root after a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zgnode-chain-"));
+    try {
+      let db = await LevelDb.open({ path: dir });
+      let chain = await Chain.open({ db, genesis: createDevGenesis() });
+      for (let b = 0; b < 3; b++) {
+        await chain.buildBlock(
+          Array.from({ length: 5 }, (_, i) => transfer(chain, { nonce: BigInt(b * 5 + i), to: CAROL.address, value: 3n })),
+        );
+      }
+      const headHash = bytesToHex(chain.head.hash());
+      const root = bytesToHex(chain.head.header.stateRoot);
+      const txHash = chain.head.transactions[2].hash();
+      await chain.close();
+      await db.close();
+
+      db = await LevelDb.open({ path: dir });
+      chain = await Chain.open({ db, genesis: createDevGenesis() });
+      expect(bytesToHex(chain.head.hash())).toBe(headHash);
+      expect(bytesToHex(chain.head.header.stateRoot)).toBe(root);
+      expect(chain.head.header.number).toBe(3n);
+      const view = await chain.stateAt();
+      expect(await view.getBalance(hexToBytes(CAROL.address))).toBe(DEV_BALANCE + 15n * 3n);
+      expect(await view.getNonce(hexToBytes(ALICE.address))).toBe(15n);
+      expect((await chain.getTransaction(txHash))?.block.header.number).toBe(3n);
+      // And keeps building on it.
+      const { block } = await chain.buildBlock([transfer(chain, { nonce: 15n })]);
+      expect(block.header.number).toBe(4n);
+      await chain.close();
+      await db.close();
+      // A different genesis is refused.
+      db = await LevelDb.open({ path: dir });
+      await expect(Chain.open({ db, genesis: createDevGenesis({ chainId: 9999n }) })).rejects.toMatchObject({
+        code: ChainErrorCode.GENESIS_MISMATCH,
+      });
+      await db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

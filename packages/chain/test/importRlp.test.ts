@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { MemoryStore } from "@zgnode/db";
+import { bytesToHex } from "@zgnode/utils";
+import { describe, expect, it } from "vitest";
+import { Chain } from "../src/chain.ts";
+import { parseGethGenesis } from "../src/genesis.ts";
+import { importRlpChain } from "../src/importRlp.ts";
+
+// The execution-apis rpc-compat chain (hive's hivechain output), read in place beside the repository.
+const dir = resolve(import.meta.dirname, "../../../../shared/conformance/execution-apis/tests");
+const present = existsSync(resolve(dir, "chain.rlp"));
+
+describe.skipIf(!present)("importRlpChain (execution-apis chain: PoW -> PoS -> Prague/Osaka/BPO)", () => {
+  it("imports all 54 blocks to the head hive expects", async () => {
+    const genesis = parseGethGenesis(JSON.parse(readFileSync(resolve(dir, "genesis.json"), "utf8")));
+    const chain = await Chain.open({ db: new MemoryStore(), genesis });
+    const res = await importRlpChain(chain, readFileSync(resolve(dir, "chain.rlp")));
+    expect(res.rejected).toEqual([]);
+    expect(res.imported).toBe(54);
+    const fcu = JSON.parse(readFileSync(resolve(dir, "headfcu.json"), "utf8"));
+    const expected = fcu.params[0].headBlockHash as string;
+    expect(bytesToHex(chain.head.hash())).toBe(expected);
+    const r = await chain.getReceipts(chain.head.hash());
+    expect(r?.length).toBe(chain.head.transactions.length);
+  });
+});
