@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BYTES_PER_BLOB,
+  DaErrorCode,
+  encodePayload,
+  KzgWorkerPool,
+  loadKzg,
+  payloadHeader,
+  recoverPayload,
+  USABLE_BYTES_PER_BLOB,
+} from "../src/index.ts";
+import { seededBytes } from "./helpers.ts";
+
+let pool: KzgWorkerPool;
+
+beforeAll(async () => {
+  pool = await KzgWorkerPool.create({ size: 2 });
+  loadKzg(0); // this thread only checks results; the workers carry the precomputed tables
+}, 60_000);
+
+afterAll(async () => {
+  await pool?.close();
+});
+
+describe("KzgWorkerPool", () => {
+  it("encodes a payload exactly as the single-thread path does", async () => {
+    const payload = seededBytes(USABLE_BYTES_PER_BLOB + 10, 21);
+    const viaPool = await pool.encodePayload(payload);
+    const direct = encodePayload(payload);
+    expect(viaPool.root).toEqual(direct.root);
+    expect(viaPool.blobs.length).toBe(2);
+    for (let b = 0; b < 2; b++) {
+      expect(Buffer.from(viaPool.commitments[b])).toEqual(Buffer.from(direct.commitments[b]));
+      expect(Buffer.concat(viaPool.blobs[b].cells)).toEqual(Buffer.concat(direct.blobs[b].cells));
+      expect(Buffer.concat(viaPool.blobs[b].proofs)).toEqual(Buffer.concat(direct.blobs[b].proofs));
+    }
+    const odd = viaPool.blobs.flatMap((blob, b) =>
+      blob.cells.flatMap((cell, index) => (index % 2 ? [{ blob: b, index, cell, proof: blob.proofs[index] }] : [])),
+    );
+    expect(recoverPayload(payloadHeader(viaPool), odd)).toEqual(payload);
+  });
+
+  it("recovers cells and proofs in a worker", async () => {
+    const encoded = await pool.encodePayload(seededBytes(1000, 22));
+    const blob = encoded.blobs[0];
+    const indices = Array.from({ length: 64 }, (_, i) => 127 - i);
+    const out = await pool.recoverCells(
+      indices,
+      indices.map((i) => blob.cells[i]),
+    );
+    expect(Buffer.concat(out.cells)).toEqual(Buffer.concat(blob.cells));
+    expect(Buffer.concat(out.proofs)).toEqual(Buffer.concat(blob.proofs));
+    await expect(
+      pool.recoverCells(
+        indices.slice(1),
+        indices.slice(1).map((i) => blob.cells[i]),
+      ),
+    ).rejects.toMatchObject({
+      code: DaErrorCode.NOT_ENOUGH_CELLS,
+    });
+  });
+
+  it("reports a blob the library rejects as a coded error and keeps serving", async () => {
+    const bad = new Uint8Array(BYTES_PER_BLOB).fill(0xff); // elements above the field modulus
+    await expect(pool.encodeBlob(bad)).rejects.toMatchObject({ code: DaErrorCode.KZG_FAILURE });
+    const ok = await pool.encodeBlob(new Uint8Array(BYTES_PER_BLOB));
+    expect(ok.cells.length).toBe(128);
+  });
+
+  it("fails work after close with DA_POOL_CLOSED", async () => {
+    const small = await KzgWorkerPool.create({ size: 1, precompute: 0 });
+    await small.close();
+    await expect(small.encodeBlob(new Uint8Array(BYTES_PER_BLOB))).rejects.toMatchObject({ code: DaErrorCode.POOL_CLOSED });
+  });
+});
