@@ -50,7 +50,8 @@ export class SpecSchemas {
     for (const file of methodDirs.flatMap(yamlFiles)) {
       const methods = yaml.load(readFileSync(file, "utf8")) as { name: string; result?: { schema?: Schema } }[] | undefined;
       if (!Array.isArray(methods)) continue;
-      for (const m of methods) if (m?.result?.schema !== undefined) this.results.set(m.name, rewriteRefs(m.result.schema) as Schema);
+      for (const m of methods)
+        if (m?.result?.schema !== undefined) this.results.set(m.name, rewriteRefs(m.result.schema) as Schema);
     }
   }
 

@@ -1,6 +1,13 @@
 import { type Block, createBlock } from "@ethereumjs/block";
-import { type AccessList, createTx, type TypedTransaction, TransactionType, type TypedTxData } from "@ethereumjs/tx";
-import { type Address, bigIntToBytes, bytesToBigInt, createAddressFromString, createZeroAddress, setLengthLeft } from "@ethereumjs/util";
+import { type AccessList, createTx, TransactionType, type TypedTransaction, type TypedTxData } from "@ethereumjs/tx";
+import {
+  type Address,
+  bigIntToBytes,
+  bytesToBigInt,
+  createAddressFromString,
+  createZeroAddress,
+  setLengthLeft,
+} from "@ethereumjs/util";
 import type { RunTxResult, VM } from "@ethereumjs/vm";
 import { runTx } from "@ethereumjs/vm";
 import { bytesToHex, RpcError, RpcErrorCode } from "@zgnode/utils";
@@ -27,7 +34,7 @@ export interface CallArgs {
 export function parseCallArgs(value: unknown, index: number): CallArgs {
   const o = parseObject(value, index);
   if (o.input !== undefined && o.data !== undefined && o.input !== o.data) {
-    throw new RpcError(RpcErrorCode.INVALID_PARAMS, "both \"data\" and \"input\" are set and not equal");
+    throw new RpcError(RpcErrorCode.INVALID_PARAMS, 'both "data" and "input" are set and not equal');
   }
   const rawData = o.input ?? o.data;
   const accessList = o.accessList as AccessList | undefined;
@@ -187,16 +194,16 @@ export interface CallOutcome {
 }
 
 const PANIC_REASONS: Record<number, string> = {
-  0x00: "generic panic",
-  0x01: "assert(false)",
-  0x11: "arithmetic underflow or overflow",
-  0x12: "division or modulo by zero",
-  0x21: "enum overflow",
-  0x22: "invalid encoded storage byte array accessed",
-  0x31: "out-of-bounds array access; popping on an empty array",
-  0x32: "out-of-bounds access of an array or bytesN",
-  0x41: "out of memory",
-  0x51: "uninitialized function",
+  0: "generic panic",
+  1: "assert(false)",
+  17: "arithmetic underflow or overflow",
+  18: "division or modulo by zero",
+  33: "enum overflow",
+  34: "invalid encoded storage byte array accessed",
+  49: "out-of-bounds array access; popping on an empty array",
+  50: "out-of-bounds access of an array or bytesN",
+  65: "out of memory",
+  81: "uninitialized function",
 };
 
 /** Decodes Solidity `Error(string)` / `Panic(uint256)` revert data, as geth's "execution reverted: ..." does. */
@@ -319,9 +326,17 @@ export async function createAccessList(vm: VM, block: Block, args: CallArgs, cap
   if (args.to !== undefined) excluded.add(args.to.toString());
   for (const addr of vm.evm.precompiles.keys()) excluded.add(`0x${addr}`.toLowerCase());
   for (let i = 0; i < 8; i++) {
-    const outcome = await runCall(vm, block, { ...args, accessList: list, type: args.type }, { gasLimit, reportAccessList: true });
+    const outcome = await runCall(
+      vm,
+      block,
+      { ...args, accessList: list, type: args.type },
+      { gasLimit, reportAccessList: true },
+    );
     const generated = (outcome.result.accessList ?? [])
-      .map((e) => ({ address: e.address.toLowerCase() as `0x${string}`, storageKeys: e.storageKeys.map((k) => k.toLowerCase() as `0x${string}`) }))
+      .map((e) => ({
+        address: e.address.toLowerCase() as `0x${string}`,
+        storageKeys: e.storageKeys.map((k) => k.toLowerCase() as `0x${string}`),
+      }))
       .filter((e) => !excluded.has(e.address) || e.storageKeys.length > 0);
     const stable = JSON.stringify(generated) === JSON.stringify(list);
     list = generated;

@@ -48,7 +48,8 @@ export function parseLogCriteria(o: Record<string, unknown>): LogCriteria {
 }
 
 export function parseLogFilter(value: unknown): LogFilterParams {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalidParams("invalid argument 0: expected a filter object");
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw invalidParams("invalid argument 0: expected a filter object");
   const o = value as Record<string, unknown>;
   const hasRange = (o.fromBlock !== undefined && o.fromBlock !== null) || (o.toBlock !== undefined && o.toBlock !== null);
   if (o.blockHash !== undefined && o.blockHash !== null && hasRange) {
@@ -75,7 +76,11 @@ export function matchLog(criteria: LogCriteria, address: Uint8Array, topics: Uin
 }
 
 /** Quick reject with the block's 2048-bit bloom (address and each topic OR-set must possibly be present). */
-export function bloomMayMatch(criteria: LogCriteria, bloomContains: (v: Uint8Array) => boolean, hexToBytes: (h: string) => Uint8Array): boolean {
+export function bloomMayMatch(
+  criteria: LogCriteria,
+  bloomContains: (v: Uint8Array) => boolean,
+  hexToBytes: (h: string) => Uint8Array,
+): boolean {
   if (criteria.addresses.length > 0 && !criteria.addresses.some((a) => bloomContains(hexToBytes(a)))) return false;
   for (const wanted of criteria.topics) {
     if (wanted === undefined) continue;

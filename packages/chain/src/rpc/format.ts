@@ -1,6 +1,6 @@
 import type { Block, BlockHeader } from "@ethereumjs/block";
 import type { Log } from "@ethereumjs/evm";
-import { Capability, type TypedTransaction, TransactionType } from "@ethereumjs/tx";
+import { Capability, TransactionType, type TypedTransaction } from "@ethereumjs/tx";
 import { bigIntToUnpaddedBytes, bytesToBigInt, generateAddress } from "@ethereumjs/util";
 import type { TxReceipt } from "@ethereumjs/vm";
 import { bytesToHex, type Hex, toQuantity } from "@zgnode/utils";
@@ -35,6 +35,7 @@ export function effectiveGasPrice(tx: TypedTransaction, baseFeePerGas: bigint | 
   const { maxFeePerGas, maxPriorityFeePerGas } = tx as unknown as { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
   if (baseFeePerGas === undefined) return maxFeePerGas;
   const tipped = baseFeePerGas + maxPriorityFeePerGas;
+  // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers)
   return tipped < maxFeePerGas ? tipped : maxFeePerGas;
 }
 

@@ -1,3 +1,11 @@
-export type { BuildBlockAttributes, BuiltBlock, DevSigner, EthBlockProducerView, EthChainView, EthRpcDeps, EthTxPoolView } from "./backend.ts";
+export type {
+  BuildBlockAttributes,
+  BuiltBlock,
+  DevSigner,
+  EthBlockProducerView,
+  EthChainView,
+  EthRpcDeps,
+  EthTxPoolView,
+} from "./backend.ts";
 export { chainView, toTxReceipt, txPoolView } from "./chainAdapter.ts";
 export { createEthRpcTable } from "./table.ts";

@@ -21,7 +21,7 @@ function requireHexString(value: unknown, index: number): string {
 
 export function parseQuantity(value: unknown, index: number): bigint {
   const s = requireHexString(value, index);
-  if (s.length === 2) throw argError(index, "hex string \"0x\"");
+  if (s.length === 2) throw argError(index, 'hex string "0x"');
   if (s.length > 66) throw argError(index, "hex number > 256 bits");
   return BigInt(s);
 }

@@ -121,7 +121,11 @@ export interface SendTxContext {
 }
 
 /** Fills and signs an eth_sendTransaction request (EIP-1559 unless gasPrice is given). */
-export async function signDevTransaction(signer: DevSigner, args: Record<string, unknown>, ctx: SendTxContext): Promise<TypedTransaction> {
+export async function signDevTransaction(
+  signer: DevSigner,
+  args: Record<string, unknown>,
+  ctx: SendTxContext,
+): Promise<TypedTransaction> {
   if (typeof args.from !== "string") throw new RpcError(RpcErrorCode.INVALID_PARAMS, "missing from");
   const from = signer.accounts().find((a) => a.toString() === String(args.from).toLowerCase());
   if (from === undefined) throw new RpcError(RpcErrorCode.SERVER_ERROR, "unknown account");

@@ -1,8 +1,13 @@
 import type { Block } from "@ethereumjs/block";
-import { createBlob4844TxFromSerializedNetworkWrapper, createTxFromRLP, type TypedTransaction, TransactionType } from "@ethereumjs/tx";
-import { Address, bigIntToBytes, bytesToBigInt, hexToBytes as ejsHexToBytes, setLengthLeft } from "@ethereumjs/util";
-import { encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { getMerkleStateProof, type MerkleStateManager } from "@ethereumjs/statemanager";
+import {
+  createBlob4844TxFromSerializedNetworkWrapper,
+  createTxFromRLP,
+  TransactionType,
+  type TypedTransaction,
+} from "@ethereumjs/tx";
+import { bytesToBigInt, hexToBytes as ejsHexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import {
   bytesToHex,
@@ -17,11 +22,29 @@ import {
   toQuantity,
 } from "@zgnode/utils";
 import type { EthRpcDeps } from "./backend.ts";
-import { callBlock, callResultOrThrow, createAccessList, estimateGas, parseCallArgs, parseStateOverrides, applyStateOverrides, runCall } from "./call.ts";
+import {
+  applyStateOverrides,
+  callBlock,
+  callResultOrThrow,
+  createAccessList,
+  estimateGas,
+  parseCallArgs,
+  parseStateOverrides,
+  runCall,
+} from "./call.ts";
 import { ethConfig } from "./config.ts";
 import { buildFeeHistory, checkPercentiles, type FeeHistoryBlock, MAX_FEE_HISTORY_BLOCKS } from "./feeHistory.ts";
 import { FilterRegistry, type LogCriteria, matchLog, parseLogCriteria, parseLogFilter } from "./filters.ts";
-import { effectiveGasPrice, formatBlock, formatBlockReceipts, formatHeaderFields, formatLog, formatTransaction, inclusionOf, type JsonObject } from "./format.ts";
+import {
+  effectiveGasPrice,
+  formatBlock,
+  formatBlockReceipts,
+  formatHeaderFields,
+  formatLog,
+  formatTransaction,
+  inclusionOf,
+  type JsonObject,
+} from "./format.ts";
 import {
   type BlockRef,
   parseAddress,
@@ -34,7 +57,7 @@ import {
   parseQuantity,
   parseStorageKey,
 } from "./params.ts";
-import { signDevTransaction, signDevMessage, signDevTypedData } from "./signer.ts";
+import { signDevMessage, signDevTransaction, signDevTypedData } from "./signer.ts";
 import { CallTracer, StructLogger, type StructLoggerConfig } from "./tracers.ts";
 
 const DEFAULT_FILTER_TIMEOUT_MS = 5 * 60_000;
@@ -198,43 +221,55 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     eth_maxPriorityFeePerGas: m([], () => toQuantity(suggestTip())),
     eth_baseFee: m([], () => toQuantity(chain.head().header.calcNextBaseFee())),
     eth_blobBaseFee: m([], () => toQuantity(nextBlobBaseFee(chain.head()))),
-    eth_feeHistory: m([S.uint, S.blockNumberOrTag, { type: "array", items: { type: "number" } }], async (p) => {
-      let count = parseQuantity(p[0], 0);
-      const newest = await requireBlock(parseBlockNumberOrTag(p[1], 1));
-      const percentiles = p[2] === undefined || p[2] === null ? undefined : (p[2] as number[]);
-      if (percentiles !== undefined) {
-        const bad = checkPercentiles(percentiles);
-        if (bad !== undefined) throw invalidParams(bad);
-      }
-      if (count > BigInt(MAX_FEE_HISTORY_BLOCKS)) count = BigInt(MAX_FEE_HISTORY_BLOCKS);
-      if (count > newest.header.number + 1n) count = newest.header.number + 1n;
-      const oldest = newest.header.number + 1n - count;
-      const blocks: FeeHistoryBlock[] = [];
-      for (let n = oldest; n <= newest.header.number; n++) {
-        const block = n === newest.header.number ? newest : await chain.blockByNumber(n);
-        if (block === undefined) break;
-        blocks.push(await feeHistoryBlock(block, percentiles !== undefined));
-      }
-      const h = buildFeeHistory(oldest, blocks, newest.header.calcNextBaseFee(), nextBlobBaseFee(newest), percentiles);
-      const out: JsonObject = {
-        oldestBlock: toQuantity(h.oldestBlock),
-        baseFeePerGas: h.baseFeePerGas.map(toQuantity),
-        gasUsedRatio: h.gasUsedRatio,
-        baseFeePerBlobGas: h.baseFeePerBlobGas.map(toQuantity),
-        blobGasUsedRatio: h.blobGasUsedRatio,
-      };
-      if (h.reward !== undefined) out.reward = h.reward.map((r) => r.map(toQuantity));
-      return out;
-    }, 2),
+    eth_feeHistory: m(
+      [S.uint, S.blockNumberOrTag, { type: "array", items: { type: "number" } }],
+      async (p) => {
+        let count = parseQuantity(p[0], 0);
+        const newest = await requireBlock(parseBlockNumberOrTag(p[1], 1));
+        const percentiles = p[2] === undefined || p[2] === null ? undefined : (p[2] as number[]);
+        if (percentiles !== undefined) {
+          const bad = checkPercentiles(percentiles);
+          if (bad !== undefined) throw invalidParams(bad);
+        }
+        if (count > BigInt(MAX_FEE_HISTORY_BLOCKS)) count = BigInt(MAX_FEE_HISTORY_BLOCKS);
+        if (count > newest.header.number + 1n) count = newest.header.number + 1n;
+        const oldest = newest.header.number + 1n - count;
+        const blocks: FeeHistoryBlock[] = [];
+        for (let n = oldest; n <= newest.header.number; n++) {
+          const block = n === newest.header.number ? newest : await chain.blockByNumber(n);
+          if (block === undefined) break;
+          blocks.push(await feeHistoryBlock(block, percentiles !== undefined));
+        }
+        const h = buildFeeHistory(oldest, blocks, newest.header.calcNextBaseFee(), nextBlobBaseFee(newest), percentiles);
+        const out: JsonObject = {
+          oldestBlock: toQuantity(h.oldestBlock),
+          baseFeePerGas: h.baseFeePerGas.map(toQuantity),
+          gasUsedRatio: h.gasUsedRatio,
+          baseFeePerBlobGas: h.baseFeePerBlobGas.map(toQuantity),
+          blobGasUsedRatio: h.blobGasUsedRatio,
+        };
+        if (h.reward !== undefined) out.reward = h.reward.map((r) => r.map(toQuantity));
+        return out;
+      },
+      2,
+    ),
 
-    eth_getBlockByNumber: m([S.blockNumberOrTag, S.bool], async (p) => {
-      const block = await resolveBlock(parseBlockNumberOrTag(p[0], 0));
-      return block === undefined ? null : formatBlock(block, parseBool(p[1], 1, false));
-    }, 1),
-    eth_getBlockByHash: m([S.hash32, S.bool], async (p) => {
-      const block = await chain.blockByHash(parseHash(p[0], 0));
-      return block === undefined ? null : formatBlock(block, parseBool(p[1], 1, false));
-    }, 1),
+    eth_getBlockByNumber: m(
+      [S.blockNumberOrTag, S.bool],
+      async (p) => {
+        const block = await resolveBlock(parseBlockNumberOrTag(p[0], 0));
+        return block === undefined ? null : formatBlock(block, parseBool(p[1], 1, false));
+      },
+      1,
+    ),
+    eth_getBlockByHash: m(
+      [S.hash32, S.bool],
+      async (p) => {
+        const block = await chain.blockByHash(parseHash(p[0], 0));
+        return block === undefined ? null : formatBlock(block, parseBool(p[1], 1, false));
+      },
+      1,
+    ),
     eth_getBlockTransactionCountByNumber: m([S.blockNumberOrTag], async (p) =>
       blockTxCount(await resolveBlock(parseBlockNumberOrTag(p[0], 0))),
     ),
@@ -250,12 +285,16 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     eth_getUncleByBlockNumberAndIndex: m([S.blockNumberOrTag, S.uint], async (p) => {
       const block = await resolveBlock(parseBlockNumberOrTag(p[0], 0));
       const uncle = block?.uncleHeaders[Number(parseQuantity(p[1], 1))];
-      return uncle === undefined ? null : { ...formatHeaderFields(uncle), size: toQuantity(uncle.serialize().length), uncles: [] };
+      return uncle === undefined
+        ? null
+        : { ...formatHeaderFields(uncle), size: toQuantity(uncle.serialize().length), uncles: [] };
     }),
     eth_getUncleByBlockHashAndIndex: m([S.hash32, S.uint], async (p) => {
       const block = await chain.blockByHash(parseHash(p[0], 0));
       const uncle = block?.uncleHeaders[Number(parseQuantity(p[1], 1))];
-      return uncle === undefined ? null : { ...formatHeaderFields(uncle), size: toQuantity(uncle.serialize().length), uncles: [] };
+      return uncle === undefined
+        ? null
+        : { ...formatHeaderFields(uncle), size: toQuantity(uncle.serialize().length), uncles: [] };
     }),
     eth_getTransactionByBlockNumberAndIndex: m([S.blockNumberOrTag, S.uint], async (p) =>
       txInBlock(await resolveBlock(parseBlockNumberOrTag(p[0], 0)), parseQuantity(p[1], 1)),
@@ -266,7 +305,8 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     eth_getTransactionByHash: m([S.hash32], async (p) => {
       const hash = parseHash(p[0], 0);
       const mined = await findMinedTx(hash);
-      if (mined !== undefined) return formatTransaction(mined.block.transactions[mined.index]!, inclusionOf(mined.block, mined.index));
+      if (mined !== undefined)
+        return formatTransaction(mined.block.transactions[mined.index]!, inclusionOf(mined.block, mined.index));
       const pending = pool.get(hash);
       return pending === undefined ? null : formatTransaction(pending, undefined);
     }),
@@ -280,97 +320,130 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       return block === undefined ? null : formatBlockReceipts(block, await chain.receipts(block));
     }),
 
-    eth_getBalance: m([S.address, S.blockId], async (p) => {
-      const address = parseAddress(p[0], 0);
-      const { vm } = await stateVm(parseBlockId(p[1], 1));
-      return toQuantity((await vm.stateManager.getAccount(address))?.balance ?? 0n);
-    }, 1),
-    eth_getTransactionCount: m([S.address, S.blockId], async (p) => {
-      const address = parseAddress(p[0], 0);
-      const ref = parseBlockId(p[1], 1);
-      if (ref.kind === "tag" && ref.tag === "pending") return toQuantity(await pool.pendingNonce(address));
-      const { vm } = await stateVm(ref);
-      return toQuantity((await vm.stateManager.getAccount(address))?.nonce ?? 0n);
-    }, 1),
-    eth_getCode: m([S.address, S.blockId], async (p) => {
-      const address = parseAddress(p[0], 0);
-      const { vm } = await stateVm(parseBlockId(p[1], 1));
-      return bytesToHex(await vm.stateManager.getCode(address));
-    }, 1),
-    eth_getStorageAt: m([S.address, anyParam, S.blockId], async (p) => {
-      const address = parseAddress(p[0], 0);
-      const key = parseStorageKey(p[1]);
-      const { vm } = await stateVm(parseBlockId(p[2], 2));
-      return bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, key), 32));
-    }, 2),
-    eth_getStorageValues: m([{ type: "object" }, S.blockId], async (p) => {
-      const request = parseObject(p[0], 0);
-      const entries = Object.entries(request);
-      if (entries.length === 0) throw invalidParams("empty request");
-      let total = 0;
-      const parsed = entries.map(([addr, keys]) => {
-        if (!Array.isArray(keys)) throw invalidParams(`invalid argument 0: keys of ${addr} must be an array`);
-        total += keys.length;
-        return { addr, address: parseAddress(addr, 0), keys: keys.map((k) => parseStorageKey(k)) };
-      });
-      if (total > 1024) throw invalidParams("too many slots (max 1024)");
-      const { vm } = await stateVm(parseBlockId(p[1], 1));
-      const out: Record<string, Hex[]> = {};
-      for (const { addr, address, keys } of parsed) {
-        const values: Hex[] = [];
-        for (const k of keys) values.push(bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, k), 32)));
-        out[addr] = values;
-      }
-      return out;
-    }, 1),
-    eth_getProof: m([S.address, { type: "array", items: anyParam }, S.blockId], async (p) => {
-      const address = parseAddress(p[0], 0);
-      const rawKeys = p[1] as unknown[];
-      const keys = rawKeys.map((k) => parseStorageKey(k));
-      const { vm } = await stateVm(parseBlockId(p[2], 2));
-      const proof = await getMerkleStateProof(vm.stateManager as MerkleStateManager, address, keys);
-      return {
-        address: bytesToHex(address.bytes),
-        accountProof: proof.accountProof,
-        balance: toQuantity(BigInt(proof.balance)),
-        codeHash: proof.codeHash,
-        nonce: toQuantity(BigInt(proof.nonce)),
-        storageHash: proof.storageHash,
-        storageProof: proof.storageProof.map((s, i) => ({
-          key: canonicalKey(rawKeys[i]),
-          value: toQuantity(BigInt(s.value)),
-          proof: s.proof,
-        })),
-      };
-    }, 2),
+    eth_getBalance: m(
+      [S.address, S.blockId],
+      async (p) => {
+        const address = parseAddress(p[0], 0);
+        const { vm } = await stateVm(parseBlockId(p[1], 1));
+        return toQuantity((await vm.stateManager.getAccount(address))?.balance ?? 0n);
+      },
+      1,
+    ),
+    eth_getTransactionCount: m(
+      [S.address, S.blockId],
+      async (p) => {
+        const address = parseAddress(p[0], 0);
+        const ref = parseBlockId(p[1], 1);
+        if (ref.kind === "tag" && ref.tag === "pending") return toQuantity(await pool.pendingNonce(address));
+        const { vm } = await stateVm(ref);
+        return toQuantity((await vm.stateManager.getAccount(address))?.nonce ?? 0n);
+      },
+      1,
+    ),
+    eth_getCode: m(
+      [S.address, S.blockId],
+      async (p) => {
+        const address = parseAddress(p[0], 0);
+        const { vm } = await stateVm(parseBlockId(p[1], 1));
+        return bytesToHex(await vm.stateManager.getCode(address));
+      },
+      1,
+    ),
+    eth_getStorageAt: m(
+      [S.address, anyParam, S.blockId],
+      async (p) => {
+        const address = parseAddress(p[0], 0);
+        const key = parseStorageKey(p[1]);
+        const { vm } = await stateVm(parseBlockId(p[2], 2));
+        return bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, key), 32));
+      },
+      2,
+    ),
+    eth_getStorageValues: m(
+      [{ type: "object" }, S.blockId],
+      async (p) => {
+        const request = parseObject(p[0], 0);
+        const entries = Object.entries(request);
+        if (entries.length === 0) throw invalidParams("empty request");
+        let total = 0;
+        const parsed = entries.map(([addr, keys]) => {
+          if (!Array.isArray(keys)) throw invalidParams(`invalid argument 0: keys of ${addr} must be an array`);
+          total += keys.length;
+          return { addr, address: parseAddress(addr, 0), keys: keys.map((k) => parseStorageKey(k)) };
+        });
+        if (total > 1024) throw invalidParams("too many slots (max 1024)");
+        const { vm } = await stateVm(parseBlockId(p[1], 1));
+        const out: Record<string, Hex[]> = {};
+        for (const { addr, address, keys } of parsed) {
+          const values: Hex[] = [];
+          for (const k of keys) values.push(bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, k), 32)));
+          out[addr] = values;
+        }
+        return out;
+      },
+      1,
+    ),
+    eth_getProof: m(
+      [S.address, { type: "array", items: anyParam }, S.blockId],
+      async (p) => {
+        const address = parseAddress(p[0], 0);
+        const rawKeys = p[1] as unknown[];
+        const keys = rawKeys.map((k) => parseStorageKey(k));
+        const { vm } = await stateVm(parseBlockId(p[2], 2));
+        const proof = await getMerkleStateProof(vm.stateManager as MerkleStateManager, address, keys);
+        return {
+          address: bytesToHex(address.bytes),
+          accountProof: proof.accountProof,
+          balance: toQuantity(BigInt(proof.balance)),
+          codeHash: proof.codeHash,
+          nonce: toQuantity(BigInt(proof.nonce)),
+          storageHash: proof.storageHash,
+          storageProof: proof.storageProof.map((s, i) => ({
+            key: canonicalKey(rawKeys[i]),
+            value: toQuantity(BigInt(s.value)),
+            proof: s.proof,
+          })),
+        };
+      },
+      2,
+    ),
 
-    eth_call: m([anyParam, S.blockId, { type: "object" }, { type: "object" }], async (p) => {
-      const args = parseCallArgs(p[0], 0);
-      const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-      await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-      const env = callBlock(block, args, vm);
-      const gas = args.gas ?? (gasCap < env.header.gasLimit ? gasCap : env.header.gasLimit);
-      return bytesToHex(callResultOrThrow(await runCall(vm, env, args, { gasLimit: gas > gasCap ? gasCap : gas })));
-    }, 1),
-    eth_estimateGas: m([anyParam, S.blockId, { type: "object" }], async (p) => {
-      const args = parseCallArgs(p[0], 0);
-      const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-      await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-      const env = callBlock(block, args, vm);
-      const cap = env.header.gasLimit < gasCap ? env.header.gasLimit : gasCap;
-      return toQuantity(await estimateGas(vm, env, args, cap));
-    }, 1),
-    eth_createAccessList: m([anyParam, S.blockId, { type: "object" }], async (p) => {
-      const args = parseCallArgs(p[0], 0);
-      const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-      await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-      const env = callBlock(block, args, vm);
-      const cap = env.header.gasLimit < gasCap ? env.header.gasLimit : gasCap;
-      const r = await createAccessList(vm, env, args, cap);
-      const out: JsonObject = { accessList: r.accessList, gasUsed: toQuantity(r.gasUsed) };
-      if (r.error !== undefined) out.error = r.error;
-      return out;
-    }, 1),
+    eth_call: m(
+      [anyParam, S.blockId, { type: "object" }, { type: "object" }],
+      async (p) => {
+        const args = parseCallArgs(p[0], 0);
+        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
+        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+        const env = callBlock(block, args, vm);
+        return bytesToHex(callResultOrThrow(await runCall(vm, env, args, { gasLimit: callGas(args.gas, env, vm) })));
+      },
+      1,
+    ),
+    eth_estimateGas: m(
+      [anyParam, S.blockId, { type: "object" }],
+      async (p) => {
+        const args = parseCallArgs(p[0], 0);
+        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
+        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+        const env = callBlock(block, args, vm);
+        return toQuantity(await estimateGas(vm, env, args, callGas(undefined, env, vm)));
+      },
+      1,
+    ),
+    eth_createAccessList: m(
+      [anyParam, S.blockId, { type: "object" }],
+      async (p) => {
+        const args = parseCallArgs(p[0], 0);
+        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
+        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+        const env = callBlock(block, args, vm);
+        const r = await createAccessList(vm, env, args, callGas(undefined, env, vm));
+        const out: JsonObject = { accessList: r.accessList, gasUsed: toQuantity(r.gasUsed) };
+        if (r.error !== undefined) out.error = r.error;
+        return out;
+      },
+      1,
+    ),
 
     eth_sendRawTransaction: m([S.data], async (p) => {
       const tx = decodeRawTransaction(parseData(p[0], 0));
@@ -417,7 +490,8 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
         filters.uninstall(id);
         let stop: () => void;
         if (kind === "newHeads") {
-          const l = (block: Block) => conn.notify("eth_subscription", { subscription: id, result: formatHeaderFields(block.header) });
+          const l = (block: Block) =>
+            conn.notify("eth_subscription", { subscription: id, result: formatHeaderFields(block.header) });
           blockListeners.add(l);
           stop = () => blockListeners.delete(l);
         } else if (kind === "logs") {
@@ -432,7 +506,10 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
         } else if (kind === "newPendingTransactions") {
           const full = p[1] === true;
           const l = (tx: TypedTransaction) =>
-            conn.notify("eth_subscription", { subscription: id, result: full ? formatTransaction(tx, undefined) : bytesToHex(tx.hash()) });
+            conn.notify("eth_subscription", {
+              subscription: id,
+              result: full ? formatTransaction(tx, undefined) : bytesToHex(tx.hash()),
+            });
           txListeners.add(l);
           stop = () => txListeners.delete(l);
         } else if (kind === "syncing") {
@@ -500,7 +577,8 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
           const byNonce: Record<string, string> = {};
           for (const tx of txs) {
             const to = tx.to ? tx.to.toString() : "contract creation";
-            byNonce[tx.nonce.toString()] = `${to}: ${tx.value} wei + ${tx.gasLimit} gas × ${effectiveGasPrice(tx, undefined)} wei`;
+            byNonce[tx.nonce.toString()] =
+              `${to}: ${tx.value} wei + ${tx.gasLimit} gas × ${effectiveGasPrice(tx, undefined)} wei`;
           }
           out[addr] = byNonce;
         }
@@ -528,108 +606,140 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       const tx = mined !== undefined ? mined.block.transactions[mined.index] : pool.get(hash);
       return tx === undefined ? "0x" : bytesToHex(tx.serialize());
     }),
-    debug_traceTransaction: m([S.hash32, { type: "object" }], async (p) => {
-      const mined = await findMinedTx(parseHash(p[0], 0));
-      if (mined === undefined) throw serverError("transaction not found");
-      const traces = await traceBlock(mined.block, parseTraceConfig(p[1]), mined.index);
-      return traces[0]!.result;
-    }, 1),
-    debug_traceBlockByNumber: m([S.blockNumberOrTag, { type: "object" }], async (p) => {
-      const ref = parseBlockNumberOrTag(p[0], 0);
-      const block = await resolveBlock(ref);
-      if (block === undefined) throw serverError(`block #${ref.kind === "number" ? ref.number : "?"} not found`);
-      return traceBlock(block, parseTraceConfig(p[1]), undefined);
-    }, 1),
-    debug_traceBlockByHash: m([S.hash32, { type: "object" }], async (p) => {
-      const hash = parseHash(p[0], 0);
-      const block = await chain.blockByHash(hash);
-      if (block === undefined) throw serverError(`block ${bytesToHex(hash)} not found`);
-      return traceBlock(block, parseTraceConfig(p[1]), undefined);
-    }, 1),
-    debug_traceCall: m([anyParam, S.blockId, { type: "object" }], async (p) => {
-      const args = parseCallArgs(p[0], 0);
-      const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-      const cfg = parseTraceConfig(p[2]);
-      await applyStateOverrides(vm, parseStateOverrides((p[2] as { stateOverrides?: unknown } | undefined)?.stateOverrides, 2));
-      const env = callBlock(block, args, vm);
-      const gas = args.gas ?? (gasCap < env.header.gasLimit ? gasCap : env.header.gasLimit);
-      const tracer = makeTracer(cfg);
-      const detach = tracer.attach(vm.evm);
-      try {
-        const outcome = await runCall(vm, env, args, { gasLimit: gas });
-        return tracerResult(tracer, outcome.result.execResult.returnValue, outcome.result.totalGasSpent, gas, outcome.error !== undefined);
-      } finally {
-        detach();
-      }
-    }, 1),
+    debug_traceTransaction: m(
+      [S.hash32, { type: "object" }],
+      async (p) => {
+        const mined = await findMinedTx(parseHash(p[0], 0));
+        if (mined === undefined) throw serverError("transaction not found");
+        const traces = await traceBlock(mined.block, parseTraceConfig(p[1]), mined.index);
+        return traces[0]!.result;
+      },
+      1,
+    ),
+    debug_traceBlockByNumber: m(
+      [S.blockNumberOrTag, { type: "object" }],
+      async (p) => {
+        const ref = parseBlockNumberOrTag(p[0], 0);
+        const block = await resolveBlock(ref);
+        if (block === undefined) throw serverError(`block #${ref.kind === "number" ? ref.number : "?"} not found`);
+        return traceBlock(block, parseTraceConfig(p[1]), undefined);
+      },
+      1,
+    ),
+    debug_traceBlockByHash: m(
+      [S.hash32, { type: "object" }],
+      async (p) => {
+        const hash = parseHash(p[0], 0);
+        const block = await chain.blockByHash(hash);
+        if (block === undefined) throw serverError(`block ${bytesToHex(hash)} not found`);
+        return traceBlock(block, parseTraceConfig(p[1]), undefined);
+      },
+      1,
+    ),
+    debug_traceCall: m(
+      [anyParam, S.blockId, { type: "object" }],
+      async (p) => {
+        const args = parseCallArgs(p[0], 0);
+        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
+        const cfg = parseTraceConfig(p[2]);
+        await applyStateOverrides(vm, parseStateOverrides((p[2] as { stateOverrides?: unknown } | undefined)?.stateOverrides, 2));
+        const env = callBlock(block, args, vm);
+        const gas = callGas(args.gas, env, vm);
+        const tracer = makeTracer(cfg);
+        const detach = tracer.attach(vm.evm);
+        try {
+          const outcome = await runCall(vm, env, args, { gasLimit: gas });
+          return tracerResult(
+            tracer,
+            outcome.result.execResult.returnValue,
+            outcome.result.totalGasSpent,
+            gas,
+            outcome.error !== undefined,
+          );
+        } finally {
+          detach();
+        }
+      },
+      1,
+    ),
 
-    testing_buildBlockV1: m([S.hash32, { type: "object" }, anyParam, S.data], async (p) => {
-      const build = deps.producer?.buildBlock;
-      if (build === undefined) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, "testing_buildBlockV1 is not available");
-      const parentHash = parseHash(p[0], 0);
-      const a = parseObject(p[1], 1);
-      const txs = p[2] === undefined || p[2] === null ? undefined : (p[2] as unknown[]).map((raw) => decodeRawTransaction(parseData(raw, 2)));
-      const withdrawals = Array.isArray(a.withdrawals)
-        ? (a.withdrawals as Record<string, unknown>[]).map((w) => ({
-            index: parseQuantity(w.index, 1),
-            validatorIndex: parseQuantity(w.validatorIndex, 1),
-            address: parseAddress(w.address, 1),
-            amount: parseQuantity(w.amount, 1),
-          }))
-        : undefined;
-      let built: Awaited<ReturnType<typeof build>>;
-      try {
-        built = await build.call(deps.producer, {
-          parentHash,
-          timestamp: parseQuantity(a.timestamp, 1),
-          feeRecipient: parseAddress(a.suggestedFeeRecipient, 1),
-          prevRandao: parseHash(a.prevRandao, 1),
-          withdrawals,
-          parentBeaconBlockRoot: a.parentBeaconBlockRoot === undefined || a.parentBeaconBlockRoot === null ? undefined : parseHash(a.parentBeaconBlockRoot, 1),
-          extraData: p[3] === undefined || p[3] === null ? new Uint8Array() : parseData(p[3], 3),
-          txs,
-        });
-      } catch (err) {
-        if (err instanceof RpcError) throw err;
-        throw serverError(err instanceof Error ? err.message : String(err));
-      }
-      const b = built.block;
-      const h = b.header;
-      const payload: JsonObject = {
-        parentHash: bytesToHex(h.parentHash),
-        feeRecipient: bytesToHex(h.coinbase.bytes),
-        stateRoot: bytesToHex(h.stateRoot),
-        receiptsRoot: bytesToHex(h.receiptTrie),
-        logsBloom: bytesToHex(h.logsBloom),
-        prevRandao: bytesToHex(h.mixHash),
-        blockNumber: toQuantity(h.number),
-        gasLimit: toQuantity(h.gasLimit),
-        gasUsed: toQuantity(h.gasUsed),
-        timestamp: toQuantity(h.timestamp),
-        extraData: bytesToHex(h.extraData),
-        baseFeePerGas: toQuantity(h.baseFeePerGas ?? 0n),
-        blockHash: bytesToHex(b.hash()),
-        transactions: b.transactions.map((tx) => bytesToHex(tx.serialize())),
-      };
-      if (b.withdrawals !== undefined) {
-        payload.withdrawals = b.withdrawals.map((w) => ({
-          index: toQuantity(w.index),
-          validatorIndex: toQuantity(w.validatorIndex),
-          address: bytesToHex(w.address.bytes),
-          amount: toQuantity(w.amount),
-        }));
-      }
-      if (h.blobGasUsed !== undefined) payload.blobGasUsed = toQuantity(h.blobGasUsed);
-      if (h.excessBlobGas !== undefined) payload.excessBlobGas = toQuantity(h.excessBlobGas);
-      const out: JsonObject = {
-        executionPayload: payload,
-        blockValue: toQuantity(built.blockValue),
-        blobsBundle: { commitments: [], proofs: [], blobs: [] },
-      };
-      if (h.requestsHash !== undefined) out.executionRequests = (built.requests ?? []).map((r) => bytesToHex(r));
-      out.shouldOverrideBuilder = false;
-      return out;
-    }, 3),
+    testing_buildBlockV1: m(
+      [S.hash32, { type: "object" }, anyParam, S.data],
+      async (p) => {
+        const build = deps.producer?.buildBlock;
+        if (build === undefined) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, "testing_buildBlockV1 is not available");
+        const parentHash = parseHash(p[0], 0);
+        const a = parseObject(p[1], 1);
+        const txs =
+          p[2] === undefined || p[2] === null
+            ? undefined
+            : (p[2] as unknown[]).map((raw) => decodeRawTransaction(parseData(raw, 2)));
+        const withdrawals = Array.isArray(a.withdrawals)
+          ? (a.withdrawals as Record<string, unknown>[]).map((w) => ({
+              index: parseQuantity(w.index, 1),
+              validatorIndex: parseQuantity(w.validatorIndex, 1),
+              address: parseAddress(w.address, 1),
+              amount: parseQuantity(w.amount, 1),
+            }))
+          : undefined;
+        let built: Awaited<ReturnType<typeof build>>;
+        try {
+          built = await build.call(deps.producer, {
+            parentHash,
+            timestamp: parseQuantity(a.timestamp, 1),
+            feeRecipient: parseAddress(a.suggestedFeeRecipient, 1),
+            prevRandao: parseHash(a.prevRandao, 1),
+            withdrawals,
+            parentBeaconBlockRoot:
+              a.parentBeaconBlockRoot === undefined || a.parentBeaconBlockRoot === null
+                ? undefined
+                : parseHash(a.parentBeaconBlockRoot, 1),
+            extraData: p[3] === undefined || p[3] === null ? new Uint8Array() : parseData(p[3], 3),
+            txs,
+          });
+        } catch (err) {
+          if (err instanceof RpcError) throw err;
+          throw serverError(err instanceof Error ? err.message : String(err));
+        }
+        const b = built.block;
+        const h = b.header;
+        const payload: JsonObject = {
+          parentHash: bytesToHex(h.parentHash),
+          feeRecipient: bytesToHex(h.coinbase.bytes),
+          stateRoot: bytesToHex(h.stateRoot),
+          receiptsRoot: bytesToHex(h.receiptTrie),
+          logsBloom: bytesToHex(h.logsBloom),
+          prevRandao: bytesToHex(h.mixHash),
+          blockNumber: toQuantity(h.number),
+          gasLimit: toQuantity(h.gasLimit),
+          gasUsed: toQuantity(h.gasUsed),
+          timestamp: toQuantity(h.timestamp),
+          extraData: bytesToHex(h.extraData),
+          baseFeePerGas: toQuantity(h.baseFeePerGas ?? 0n),
+          blockHash: bytesToHex(b.hash()),
+          transactions: b.transactions.map((tx) => bytesToHex(tx.serialize())),
+        };
+        if (b.withdrawals !== undefined) {
+          payload.withdrawals = b.withdrawals.map((w) => ({
+            index: toQuantity(w.index),
+            validatorIndex: toQuantity(w.validatorIndex),
+            address: bytesToHex(w.address.bytes),
+            amount: toQuantity(w.amount),
+          }));
+        }
+        if (h.blobGasUsed !== undefined) payload.blobGasUsed = toQuantity(h.blobGasUsed);
+        if (h.excessBlobGas !== undefined) payload.excessBlobGas = toQuantity(h.excessBlobGas);
+        const out: JsonObject = {
+          executionPayload: payload,
+          blockValue: toQuantity(built.blockValue),
+          blobsBundle: { commitments: [], proofs: [], blobs: [] },
+        };
+        if (h.requestsHash !== undefined) out.executionRequests = (built.requests ?? []).map((r) => bytesToHex(r));
+        out.shouldOverrideBuilder = false;
+        return out;
+      },
+      3,
+    ),
   };
 
   // Node-managed dev keys (dev mode only).
@@ -654,8 +764,8 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
           const vm = await chain.vmAt(head);
           vm.common.setHardforkBy({ blockNumber: head.header.number, timestamp: head.header.timestamp });
           const parsed = parseCallArgs(callArgs, 0);
-          const cap = head.header.gasLimit < gasCap ? head.header.gasLimit : gasCap;
-          return estimateGas(vm, callBlock(head, parsed, vm), parsed, cap);
+          const env = callBlock(head, parsed, vm);
+          return estimateGas(vm, env, parsed, callGas(undefined, env, vm));
         },
       });
       try {
@@ -672,6 +782,16 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
   const subscriptions = new Map<string, () => void>();
 
   // ---- helpers needing closure state ----
+
+  /** Gas for a call: the request's, else the RPC cap, never above the block limit or EIP-7825's per-tx cap. */
+  function callGas(requested: bigint | undefined, env: Block, vm: VM): bigint {
+    let cap = gasCap < env.header.gasLimit ? gasCap : env.header.gasLimit;
+    if (vm.common.isActivatedEIP(7825)) {
+      const txCap = vm.common.param("maxTransactionGasLimit");
+      if (txCap < cap) cap = txCap;
+    }
+    return requested !== undefined && requested < cap ? requested : cap;
+  }
 
   function suggestTip(): bigint {
     return 1_000_000_000n > 0n && chain.head().header.baseFeePerGas === undefined ? 1_000_000_000n : 1_000_000n;
@@ -732,7 +852,11 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     }
   }
 
-  async function traceBlock(block: Block, cfg: TraceConfig, only: number | undefined): Promise<{ txHash: Hex; result: unknown }[]> {
+  async function traceBlock(
+    block: Block,
+    cfg: TraceConfig,
+    only: number | undefined,
+  ): Promise<{ txHash: Hex; result: unknown }[]> {
     if (block.header.number === 0n) throw serverError("genesis is not traceable");
     const parent = await chain.blockByHash(block.header.parentHash);
     if (parent === undefined) throw serverError(`parent ${bytesToHex(block.header.parentHash)} not found`);
@@ -747,10 +871,22 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       const tracer = traced ? makeTracer(cfg) : undefined;
       const detach = tracer?.attach(vm.evm);
       try {
-        const r = await runTx(vm, { tx, block, skipHardForkValidation: true, skipBlockGasLimitValidation: true, blockGasUsed: gasUsed });
+        const r = await runTx(vm, {
+          tx,
+          block,
+          skipHardForkValidation: true,
+          skipBlockGasLimitValidation: true,
+          blockGasUsed: gasUsed,
+        });
         gasUsed += r.totalGasSpent;
         if (tracer !== undefined) {
-          const result = tracerResult(tracer, r.execResult.returnValue, r.totalGasSpent, tx.gasLimit, r.execResult.exceptionError !== undefined);
+          const result = tracerResult(
+            tracer,
+            r.execResult.returnValue,
+            r.totalGasSpent,
+            tx.gasLimit,
+            r.execResult.exceptionError !== undefined,
+          );
           out.push({ txHash: bytesToHex(tx.hash()), result });
         }
       } finally {
@@ -770,7 +906,8 @@ interface TraceConfig extends StructLoggerConfig {
 
 function parseTraceConfig(value: unknown): TraceConfig {
   if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw invalidParams("invalid argument 1: expected a trace config object");
+  if (typeof value !== "object" || Array.isArray(value))
+    throw invalidParams("invalid argument 1: expected a trace config object");
   const cfg = value as TraceConfig;
   if (cfg.tracer !== undefined && cfg.tracer !== "callTracer" && cfg.tracer !== "structLogger" && cfg.tracer !== "") {
     throw serverError(`tracer not found: ${cfg.tracer}`);
@@ -782,7 +919,13 @@ function makeTracer(cfg: TraceConfig): StructLogger | CallTracer {
   return cfg.tracer === "callTracer" ? new CallTracer(cfg.tracerConfig) : new StructLogger(cfg);
 }
 
-function tracerResult(tracer: StructLogger | CallTracer, ret: Uint8Array, gasUsed: bigint, gasLimit: bigint, failed: boolean): unknown {
+function tracerResult(
+  tracer: StructLogger | CallTracer,
+  ret: Uint8Array,
+  gasUsed: bigint,
+  gasLimit: bigint,
+  failed: boolean,
+): unknown {
   return tracer instanceof CallTracer ? tracer.result(gasLimit, gasUsed) : tracer.result(gasUsed, failed, ret);
 }
 
@@ -796,10 +939,11 @@ function poolContent(map: Map<string, TypedTransaction[]>): Record<string, Recor
   return out;
 }
 
-/** eth_getProof echoes the key as given, normalized to a quantity-like hex. */
+/** eth_getProof echoes a 32-byte key as given, any shorter key as a quantity (geth's rule). */
 function canonicalKey(raw: unknown): string {
-  const s = String(raw);
-  return s;
+  const key = parseStorageKey(raw);
+  const hexLen = String(raw).length - 2;
+  return hexLen === 64 ? bytesToHex(key) : toQuantity(bytesToBigInt(key));
 }
 
 function bloomMayContain(bloom: Uint8Array, criteria: LogCriteria): boolean {
@@ -818,5 +962,3 @@ function bloomMayContain(bloom: Uint8Array, criteria: LogCriteria): boolean {
   }
   return true;
 }
-
-

@@ -1,5 +1,4 @@
-import type { EVMResult, InterpreterStep, Message } from "@ethereumjs/evm";
-import type { EVMInterface } from "@ethereumjs/evm";
+import type { EVMInterface, EVMResult, InterpreterStep, Message } from "@ethereumjs/evm";
 import { bytesToHex, toQuantity } from "@zgnode/utils";
 import { decodeRevertReason } from "./call.ts";
 
