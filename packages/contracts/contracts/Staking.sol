@@ -129,7 +129,11 @@ contract Staking {
 
     Params internal _params;
     mapping(address => Validator) internal _validators;
+    /// Validators holding stake (shares > 0): the candidates onEpochEnd scans. A validator whose every share is
+    /// undelegated leaves this list (its record stays, for pending unbondings and a later return) so exited
+    /// validators cannot fill `maxValidatorCount` and lock out newcomers.
     address[] internal _operators;
+    mapping(address => uint256) internal _operatorSlot; // index in _operators + 1, 0 when not listed
     mapping(bytes32 => address) internal _operatorByKeyHash;
     /// validator => delegator => shares
     mapping(address => mapping(address => uint256)) internal _delegations;
@@ -265,6 +269,7 @@ contract Staking {
         v.tokens -= amount;
         v.shares -= shares;
         _delegations[validator][msg.sender] = held - shares;
+        if (v.shares == 0) _unlist(validator);
         uint256 poolShares = v.unbondingShares == 0 ? amount : (amount * v.unbondingShares) / v.unbondingTokens;
         v.unbondingTokens += amount;
         v.unbondingShares += poolShares;
@@ -396,6 +401,7 @@ contract Staking {
         return _params;
     }
 
+    /// @notice Validators currently holding stake (fully undelegated ones are not counted, see `_operators`).
     function validatorCount() external view returns (uint256) {
         return _operators.length;
     }
@@ -487,7 +493,6 @@ contract Staking {
         v.commissionUpdatedAt = uint64(block.number);
         v.createdAt = uint64(block.number);
         v.description = description;
-        _operators.push(operator);
         _operatorByKeyHash[keyHash] = operator;
         emit ValidatorCreated(operator, blsPubkey, commissionPpm, stake);
         _delegate(operator, operator, stake);
@@ -498,10 +503,28 @@ contract Staking {
         // Slashing keeps tokens > 0 while shares exist (fraction < 100%), so the rate is always defined.
         uint256 newShares = v.shares == 0 ? amount : (amount * v.shares) / v.tokens;
         if (newShares == 0) revert StakeBelowMinimum(amount, _params.minDelegation);
+        if (v.shares == 0) _list(validator);
         v.tokens += amount;
         v.shares += newShares;
         _delegations[validator][delegator] += newShares;
         emit Delegated(validator, delegator, amount, newShares);
+    }
+
+    function _list(address operator) internal {
+        if (_operatorSlot[operator] != 0) return;
+        if (_operators.length >= _params.maxValidatorCount) revert TooManyValidators(_params.maxValidatorCount);
+        _operators.push(operator);
+        _operatorSlot[operator] = _operators.length;
+    }
+
+    function _unlist(address operator) internal {
+        uint256 slot = _operatorSlot[operator];
+        if (slot == 0) return;
+        address last = _operators[_operators.length - 1];
+        _operators[slot - 1] = last;
+        _operatorSlot[last] = slot;
+        _operators.pop();
+        delete _operatorSlot[operator];
     }
 
     function _selfStake(address operator) internal view returns (uint256) {

@@ -342,6 +342,27 @@ describe("staking contract on a Prague @ethereumjs/vm", () => {
     expect((await h.view("epoch"))[0]).toBe(2n);
   });
 
+  it("caps registered validators, and a fully undelegated validator frees its place", async () => {
+    for (let i = 2; i < testParams.maxValidatorCount; i++) expect((await h.createValidator(i, 11n * ETHER)).ok).toBe(true);
+    expect((await h.view("validatorCount"))[0]).toBe(BigInt(testParams.maxValidatorCount));
+    await h.fund(validatorKey(8).operator, 100n * ETHER);
+    expect((await h.createValidator(8, 11n * ETHER)).error?.name).toBe("TooManyValidators");
+
+    const leaving = validatorKey(2).operator;
+    const shares = (await h.view("getDelegation", [leaving, leaving]))[0];
+    h.blockNumber = 5n;
+    await h.send(leaving, "undelegate", [leaving, shares]);
+    expect((await h.view("validatorCount"))[0]).toBe(BigInt(testParams.maxValidatorCount - 1));
+    expect(((await h.view("validatorOperators"))[0] as string[]).map((a) => a.toLowerCase())).not.toContain(leaving);
+    expect((await h.createValidator(8, 11n * ETHER)).ok).toBe(true);
+    // the exited validator's record stays: its unbonding entry pays out, and it can return once there is room
+    expect((await h.view("getValidator", [leaving]))[0].tokens).toBe(0n);
+    h.blockNumber = 5n + BigInt(testParams.unbondingPeriod);
+    expect((await h.send(leaving, "withdraw")).result?.[0]).toBe(11n * ETHER);
+    expect((await h.call(leaving, "delegate", [leaving], 11n * ETHER)).error?.name).toBe("TooManyValidators");
+    expect(await h.balance(STAKING_ADDRESS)).toBe(await h.accountedWei());
+  });
+
   it("keeps the previous set rather than installing an empty one", async () => {
     await h.system("slash", [validatorKey(0).operator, 10_000, evidence(1)]);
     await h.system("slash", [validatorKey(1).operator, 10_000, evidence(2)]);
