@@ -1,16 +1,31 @@
 import { EventEmitter } from "node:events";
-import { Block, createBlock, createBlockHeader, genTransactionsTrieRoot, type HeaderData } from "@ethereumjs/block";
+import {
+  Block,
+  createBlock,
+  createBlockHeader,
+  genTransactionsTrieRoot,
+  genWithdrawalsTrieRoot,
+  type HeaderData,
+} from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
 import type { TypedTransaction } from "@ethereumjs/tx";
-import { Address, KECCAK256_RLP, ValueEncoding } from "@ethereumjs/util";
+import {
+  Address,
+  type CLRequest,
+  type CLRequestType,
+  createWithdrawal,
+  toChecksumAddress,
+  ValueEncoding,
+  type WithdrawalData,
+} from "@ethereumjs/util";
 import { createVM, type RunBlockResult, runBlock, type VM } from "@ethereumjs/vm";
 import type { KeyValueStore } from "@zgnode/db";
 import { bytesToHex, equalBytes, hexToBytes, type Logger, withDefaults } from "@zgnode/utils";
 import { type CallRequest, type CallResult, runCall, runEstimateGas, type StateOverrides } from "./call.ts";
 import { ChainStore } from "./chainStore.ts";
-import { ChainError, ChainErrorCode } from "./errors.ts";
+import { ChainError, ChainErrorCode, ExecutionError, ExecutionErrorCode } from "./errors.ts";
 import type { GenesisSpec } from "./genesis.ts";
 import { validateHeaderAgainstParent } from "./headerRules.ts";
 import type { ChainMetrics } from "./metrics.ts";
@@ -54,6 +69,8 @@ export interface ReceiptInfo {
   logsBloom: Uint8Array;
   blobGasUsed?: bigint;
   blobGasPrice?: bigint;
+  /** Pre-Byzantium: the post-transaction state root (then `status` is derived, not part of the receipt). */
+  root?: Uint8Array;
 }
 
 /** A mined transaction with its position. */
@@ -78,12 +95,23 @@ export interface ChainEvents {
 }
 
 export interface BuildBlockOptions {
+  /** Parent to build on (default: the head). Must be stored. Only with `commit: false` may it differ from the head. */
+  parentHash?: Uint8Array;
   /** Seconds; raised to parent + 1 when not later than the parent. Default: now. */
   timestamp?: bigint;
+  /** Fee recipient (hex address); default `options.coinbase`. */
   coinbase?: string;
-  /** 32 bytes; default keccak-free derivation from the parent hash. */
+  /** 32 bytes (header mixHash); default the parent hash. */
   prevRandao?: Uint8Array;
   parentBeaconBlockRoot?: Uint8Array;
+  /** Extra data (hex); default `options.extraData`. */
+  extraData?: string;
+  /** EIP-4895 withdrawals (amounts in gwei). */
+  withdrawals?: WithdrawalData[];
+  /** Store the block and make it the head (default true). `false`: execute only, the chain stays unchanged. */
+  commit?: boolean;
+  /** Throw on the first transaction that cannot be included (geth wording) instead of leaving it out. */
+  strict?: boolean;
 }
 
 export interface BuildBlockResult {
@@ -91,6 +119,8 @@ export interface BuildBlockResult {
   receipts: ReceiptInfo[];
   /** Transactions left out, with the reason (they fail against the parent state or do not fit). */
   rejected: { tx: TypedTransaction; error: string }[];
+  /** EIP-7685 requests of the block (Prague), in order. */
+  requests: CLRequest<CLRequestType>[];
 }
 
 export interface ChainOpenOptions {
@@ -370,49 +400,79 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   private async buildBlockLocked(txs: TypedTransaction[], opts: BuildBlockOptions): Promise<BuildBlockResult> {
     const started = performance.now();
-    const parent = this.headBlock;
+    const commit = opts.commit ?? true;
+    const head = this.headBlock;
+    let parent = head;
+    if (opts.parentHash && !equalBytes(opts.parentHash, head.hash())) {
+      const p = await this.store.getBlock(opts.parentHash, this.common);
+      if (!p) throw new ChainError(ChainErrorCode.UNKNOWN_PARENT, `unknown parent ${bytesToHex(opts.parentHash)}`);
+      if (commit) throw new ChainError(ChainErrorCode.INVALID_BLOCK, "can only commit blocks built on the head");
+      parent = p;
+    }
     const now = BigInt(Math.floor(Date.now() / 1000));
     let timestamp = opts.timestamp ?? now;
     if (timestamp <= parent.header.timestamp) timestamp = parent.header.timestamp + 1n;
     const common = this.common.copy();
     common.setHardforkBy({ blockNumber: parent.header.number + 1n, timestamp });
     const gasLimit = this.options.blockGasLimit > 0n ? this.options.blockGasLimit : parent.header.gasLimit;
+    const withdrawals = common.isActivatedEIP(4895) ? (opts.withdrawals ?? []).map(createWithdrawal) : undefined;
     const headerData: HeaderData = {
       parentHash: parent.hash(),
       number: parent.header.number + 1n,
       timestamp,
       gasLimit,
       coinbase: hexToBytes(opts.coinbase ?? this.options.coinbase),
-      extraData: hexToBytes(this.options.extraData),
+      extraData: hexToBytes(opts.extraData ?? this.options.extraData),
       mixHash: opts.prevRandao ?? parent.hash(),
       difficulty: 0n,
     };
     if (common.isActivatedEIP(1559)) headerData.baseFeePerGas = parent.header.calcNextBaseFee();
     if (common.isActivatedEIP(4844)) headerData.excessBlobGas = parent.header.calcNextExcessBlobGas(common);
     if (common.isActivatedEIP(4788)) headerData.parentBeaconBlockRoot = opts.parentBeaconBlockRoot ?? new Uint8Array(32);
-    if (common.isActivatedEIP(4895)) headerData.withdrawalsRoot = KECCAK256_RLP;
+    if (withdrawals) headerData.withdrawalsRoot = await genWithdrawalsTrieRoot(withdrawals);
 
     // Choose what fits: gas limits must sum within the block, blobs within the blob limit.
     const baseFee = headerData.baseFeePerGas as bigint | undefined;
     const rejected: BuildBlockResult["rejected"] = [];
+    const reject = (tx: TypedTransaction, error: string) => {
+      if (opts.strict) throw new ExecutionError(ExecutionErrorCode.FAILED, error);
+      rejected.push({ tx, error });
+    };
     const chosen: TypedTransaction[] = [];
     let gas = 0n;
     let blobGas = 0n;
     const blobLimit = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n;
     const blobGasPerBlob = common.isActivatedEIP(4844) ? common.param("blobGasPerBlob") : 0n;
+    const parentView = opts.strict ? await this.stateAt(parent) : undefined;
+    const nonces = new Map<string, bigint>();
     for (const tx of txs) {
       if (gas + tx.gasLimit > gasLimit) {
-        rejected.push({ tx, error: "exceeds block gas limit" });
+        reject(tx, "exceeds block gas limit");
         continue;
       }
       if (baseFee !== undefined && maxFeeOf(tx) < baseFee) {
-        rejected.push({ tx, error: "max fee per gas less than block base fee" });
+        reject(
+          tx,
+          `max fee per gas less than block base fee: address ${checksum(tx)}, maxFeePerGas: ${maxFeeOf(tx)}, baseFee: ${baseFee}`,
+        );
         continue;
       }
       const blobs = "blobVersionedHashes" in tx ? BigInt((tx.blobVersionedHashes as unknown[]).length) : 0n;
       if (blobs > 0n && blobGas + blobs * blobGasPerBlob > blobLimit) {
-        rejected.push({ tx, error: "block blob gas limit reached" });
+        reject(tx, "block blob gas limit reached");
         continue;
+      }
+      if (parentView) {
+        // geth's wording for nonce faults (core/state_transition.go).
+        const from = tx.getSenderAddress();
+        const key = from.toString();
+        const expected = nonces.get(key) ?? (await parentView.getNonce(from.bytes));
+        if (tx.nonce !== expected) {
+          const kind = tx.nonce > expected ? "nonce too high" : "nonce too low";
+          reject(tx, `${kind}: address ${checksum(tx)}, tx: ${tx.nonce} state: ${expected}`);
+          continue;
+        }
+        nonces.set(key, expected + 1n);
       }
       gas += tx.gasLimit;
       blobGas += blobs * blobGasPerBlob;
@@ -423,18 +483,20 @@ export class Chain extends EventEmitter<ChainEvents> {
     // Execute all chosen transactions in one runBlock (generate mode fills in roots, gas and bloom). If one fails
     // against the state (a pool race), drop the failing one and retry: the pool normally prevents this.
     let attempt = chosen;
+    const onHead = parent === head;
     for (;;) {
       const header = createBlockHeader(headerData, { common, skipConsensusFormatValidation: true });
-      const template = new Block(header, attempt, [], common.isActivatedEIP(4895) ? [] : undefined, { common });
+      const template = new Block(header, attempt, [], withdrawals, { common });
       this.execTip = parent;
       try {
         const result = await runBlock(this.vm, {
           block: template,
+          root: onHead ? undefined : parent.header.stateRoot,
           generate: true,
           skipBlockValidation: true,
           skipHeaderValidation: true,
           skipHardForkValidation: true,
-          clearCache: false,
+          clearCache: !onHead,
         });
         const stored = this.storedReceipts(attempt, result);
         const block = createBlock(
@@ -448,21 +510,23 @@ export class Chain extends EventEmitter<ChainEvents> {
               transactionsTrie: await genTransactionsTrieRoot(attempt, new MerklePatriciaTrie({ common })),
               requestsHash: result.requestsHash,
             },
-            transactions: [],
-            withdrawals: common.isActivatedEIP(4895) ? [] : undefined,
           },
           { common },
         );
-        // Keep the executed (sender-cached) transaction objects in the stored block.
-        const final = new Block(block.header, attempt, [], block.withdrawals, { common });
-        await this.commitBlock(final, stored, parent);
+        // Keep the executed (sender-cached) transaction objects in the block.
+        const final = new Block(block.header, attempt, [], withdrawals, { common });
+        if (commit) await this.commitBlock(final, stored, parent);
+        else await this.resetExecutionState();
         this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
-        return { block: final, receipts: expandReceipts(final, stored), rejected };
+        return { block: final, receipts: expandReceipts(final, stored), rejected, requests: result.requests ?? [] };
       } catch (err) {
         await this.resetExecutionState();
         const bad = failingTxIndex(err, attempt);
-        if (bad === undefined) throw err;
-        rejected.push({ tx: attempt[bad], error: (err as Error).message });
+        if (bad === undefined || opts.strict) {
+          if (opts.strict && err instanceof Error) throw new ExecutionError(ExecutionErrorCode.FAILED, cleanMessage(err.message));
+          throw err;
+        }
+        rejected.push({ tx: attempt[bad], error: cleanMessage((err as Error).message) });
         attempt = attempt.filter((_, i) => i !== bad);
       }
     }
@@ -538,6 +602,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         from: txs[i].getSenderAddress().bytes,
       };
       if (res.createdAddress) out.contractAddress = res.createdAddress.bytes;
+      if ("stateRoot" in r) out.root = r.stateRoot;
       if ("blobGasUsed" in r) {
         out.blobGasUsed = r.blobGasUsed;
         out.blobGasPrice = r.blobGasPrice;
@@ -623,6 +688,15 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 }
 
+function checksum(tx: TypedTransaction): string {
+  return toChecksumAddress(tx.getSenderAddress().toString());
+}
+
+function cleanMessage(msg: string): string {
+  const i = msg.indexOf(" (");
+  return i > 0 ? msg.slice(0, i) : msg;
+}
+
 function maxFeeOf(tx: TypedTransaction): bigint {
   return "maxFeePerGas" in tx ? (tx.maxFeePerGas as bigint) : (tx as { gasPrice: bigint }).gasPrice;
 }
@@ -694,6 +768,7 @@ export function expandReceipts(block: Block, stored: StoredReceipt[]): ReceiptIn
       })),
       logsBloom: r.logsBloom,
     };
+    if (r.root !== undefined) info.root = r.root;
     if (r.blobGasUsed !== undefined) {
       info.blobGasUsed = r.blobGasUsed;
       info.blobGasPrice = r.blobGasPrice;

@@ -18,6 +18,8 @@ export interface StoredReceipt {
   contractAddress?: Uint8Array;
   blobGasUsed?: bigint;
   blobGasPrice?: bigint;
+  /** Post-transaction state root: pre-Byzantium receipts carry this instead of a status. */
+  root?: Uint8Array;
 }
 
 const u = (n: bigint): Uint8Array => bigIntToUnpaddedBytes(n);
@@ -36,6 +38,7 @@ export function encodeStoredReceipts(receipts: StoredReceipt[]): Uint8Array {
       r.blobGasUsed === undefined ? EMPTY : u(r.blobGasUsed),
       r.blobGasPrice === undefined ? EMPTY : u(r.blobGasPrice),
       r.from,
+      r.root ?? EMPTY,
     ]),
   );
 }
@@ -43,7 +46,7 @@ export function encodeStoredReceipts(receipts: StoredReceipt[]): Uint8Array {
 export function decodeStoredReceipts(bytes: Uint8Array): StoredReceipt[] {
   const rows = RLP.decode(bytes) as unknown as Uint8Array[][];
   return rows.map((row) => {
-    const [status, cumulative, gasUsed, logs, bloom, created, blobGasUsed, blobGasPrice, from] = row as unknown as [
+    const [status, cumulative, gasUsed, logs, bloom, created, blobGasUsed, blobGasPrice, from, root] = row as unknown as [
       Uint8Array,
       Uint8Array,
       Uint8Array,
@@ -53,6 +56,7 @@ export function decodeStoredReceipts(bytes: Uint8Array): StoredReceipt[] {
       Uint8Array,
       Uint8Array,
       Uint8Array,
+      Uint8Array | undefined,
     ];
     const r: StoredReceipt = {
       status: bytesToBigInt(status) === 1n ? 1 : 0,
@@ -63,6 +67,7 @@ export function decodeStoredReceipts(bytes: Uint8Array): StoredReceipt[] {
       from,
     };
     if (created.length > 0) r.contractAddress = created;
+    if (root !== undefined && root.length > 0) r.root = root;
     if (blobGasUsed.length > 0 || blobGasPrice.length > 0) {
       r.blobGasUsed = bytesToBigInt(blobGasUsed);
       r.blobGasPrice = bytesToBigInt(blobGasPrice);

@@ -36,6 +36,8 @@ interface SenderState {
 }
 
 export interface TxPoolEvents {
+  /** Every admitted transaction (newPendingTransactions). */
+  tx: [PoolTx];
   /** A transaction became executable (or replaced an executable one). */
   pending: [PoolTx];
   /** A transaction entered the queue (future nonce). */
@@ -182,6 +184,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     sender.txs.set(nonce, ptx);
     this.byHash.set(hashHex, ptx);
     const executable = this.isExecutable(sender, nonce);
+    this.emit("tx", ptx);
     if (executable) {
       this.emit("pending", ptx);
       // A filled gap may have made queued successors executable.

@@ -61,6 +61,38 @@ describe("Chain (dev genesis)", () => {
     expect(rejected[0].error).toMatch(/nonce/);
   });
 
+  it("builds without committing (testing_buildBlockV1) and reports nonce faults in geth's words", async () => {
+    const chain = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    await chain.buildBlock([transfer(chain, { nonce: 0n })]);
+    const head = bytesToHex(chain.head.hash());
+    const res = await chain.buildBlock([transfer(chain, { nonce: 1n })], {
+      commit: false,
+      strict: true,
+      withdrawals: [{ index: 0n, validatorIndex: 1n, address: CAROL.address, amount: 5n }],
+    });
+    expect(res.block.header.number).toBe(2n);
+    expect(res.block.transactions.length).toBe(1);
+    expect(res.requests.map((r) => r.type)).toEqual([0, 1, 2]); // deposit, withdrawal, consolidation: all empty
+    expect(bytesToHex(chain.head.hash())).toBe(head);
+    expect(await chain.getBlockByNumber(2n)).toBeUndefined();
+    // The head state is untouched: CAROL did not get the withdrawal, ALICE's nonce is still 1.
+    const view = await chain.stateAt();
+    expect(await view.getBalance(hexToBytes(CAROL.address))).toBe(DEV_BALANCE);
+    expect(await view.getNonce(hexToBytes(ALICE.address))).toBe(1n);
+    // On the genesis parent (not the head) as well.
+    const onGenesis = await chain.buildBlock([transfer(chain, { nonce: 0n })], {
+      commit: false,
+      parentHash: chain.genesis.hash(),
+    });
+    expect(onGenesis.block.header.number).toBe(1n);
+    await expect(chain.buildBlock([transfer(chain, { nonce: 999n })], { commit: false, strict: true })).rejects.toThrow(
+      `nonce too high: address ${ALICE.address}, tx: 999 state: 1`,
+    );
+    // And the chain still builds normally afterwards.
+    const next = await chain.buildBlock([transfer(chain, { nonce: 1n })]);
+    expect(next.block.header.number).toBe(2n);
+  });
+
   it("rejects a block with a wrong state root and keeps the head", async () => {
     const a = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
     const { block } = await a.buildBlock([transfer(a, { nonce: 0n })]);

@@ -23,5 +23,11 @@ describe.skipIf(!present)("importRlpChain (execution-apis chain: PoW -> PoS -> P
     expect(bytesToHex(chain.head.hash())).toBe(expected);
     const r = await chain.getReceipts(chain.head.hash());
     expect(r?.length).toBe(chain.head.transactions.length);
+    // Pre-Byzantium receipts keep their intermediate state root.
+    const b3 = await chain.getBlockByNumber(3n);
+    const r3 = await chain.getReceipts(b3!.hash());
+    expect(r3!.length).toBeGreaterThan(0);
+    expect(r3![0].root?.length).toBe(32);
+    expect(r![0]?.root).toBeUndefined();
   });
 });
