@@ -1,0 +1,179 @@
+/**
+ * The composition root of `zgnode dev`: starts subsystems in dependency order (database, chain, tx pool,
+ * sealer, RPC tables, RPC server) and registers each one's stop, so shutdown runs in reverse.
+ */
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { arch, platform, tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Address, createAddressFromString, hexToBytes } from "@ethereumjs/util";
+import {
+  Chain,
+  chainView,
+  createChainMetrics,
+  createDevGenesis,
+  createEthRpcTable,
+  DEV_ACCOUNTS,
+  DEV_BALANCE,
+  type DevSigner,
+  type GenesisSpec,
+  importRlpChain,
+  LocalSealer,
+  parseGethGenesis,
+  TxPool,
+  txPoolView,
+} from "@zgnode/chain";
+import { LevelDb } from "@zgnode/db";
+import { createRpcServer, type RpcServerAddress } from "@zgnode/rpc";
+import { createMetricsRegistry, type Logger, type Registry } from "@zgnode/utils";
+import { formatBanner } from "./banner.ts";
+import type { CliIo } from "./cli.ts";
+import { NodeError, NodeErrorCode } from "./errors.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import type { DevNodeOptions } from "./options.ts";
+
+export const CLIENT_VERSION = `zgnode/v0.1.0/${platform()}-${arch()}/node${process.versions.node}`;
+
+export interface DevNode {
+  readonly chain: Chain;
+  readonly pool: TxPool;
+  readonly sealer: LocalSealer;
+  readonly rpc: RpcServerAddress;
+  readonly datadir: string;
+  readonly registry: Registry;
+  close(): Promise<void>;
+}
+
+/** The dev accounts as node-managed keys (eth_accounts, eth_sendTransaction, eth_sign). */
+function devSigner(): DevSigner {
+  const keys = new Map<string, Uint8Array>();
+  const addresses: Address[] = [];
+  for (const a of DEV_ACCOUNTS) {
+    const addr = createAddressFromString(a.address);
+    addresses.push(addr);
+    keys.set(addr.toString(), hexToBytes(a.privateKey as `0x${string}`));
+  }
+  return { accounts: () => addresses, privateKey: (address) => keys.get(address.toString()) };
+}
+
+async function loadGenesis(opts: DevNodeOptions): Promise<GenesisSpec> {
+  if (!opts.genesisFile) return createDevGenesis();
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(opts.genesisFile, "utf8"));
+  } catch (err) {
+    throw new NodeError(NodeErrorCode.BAD_FILE, `cannot read genesis ${opts.genesisFile}: ${(err as Error).message}`);
+  }
+  return parseGethGenesis(json);
+}
+
+export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: CliIo): Promise<DevNode> {
+  const life = new Lifecycle(logger);
+  try {
+    // Data directory.
+    let datadir = opts.datadir;
+    if (opts.ephemeral) {
+      datadir = await mkdtemp(join(tmpdir(), "zgnode-dev-"));
+      life.add("ephemeral datadir", () => rm(datadir, { recursive: true, force: true }));
+    } else {
+      await mkdir(datadir, { recursive: true });
+    }
+
+    const registry = createMetricsRegistry({ defaultMetrics: true });
+    const chainMetrics = createChainMetrics(registry);
+
+    // Database.
+    const db = await LevelDb.open({ path: join(datadir, "chaindata") });
+    life.add("database", () => db.close());
+
+    // Chain (opens at the stored head, or writes genesis on first use).
+    const genesis = await loadGenesis(opts);
+    const chain = await Chain.open({ db, genesis, metrics: chainMetrics, logger: logger.child({ module: "chain" }) });
+    life.add("chain", () => chain.close());
+    if (opts.importFile) {
+      const bytes = await readFile(opts.importFile).catch((err: Error) => {
+        throw new NodeError(NodeErrorCode.BAD_FILE, `cannot read ${opts.importFile}: ${err.message}`);
+      });
+      const t0 = performance.now();
+      const res = await importRlpChain(chain, bytes);
+      logger.info(
+        {
+          imported: res.imported,
+          rejected: res.rejected.length,
+          head: Number(chain.head.header.number),
+          ms: Math.round(performance.now() - t0),
+        },
+        "chain import done",
+      );
+      for (const r of res.rejected) logger.warn({ number: Number(r.number), error: r.error }, "imported block rejected");
+    }
+
+    // Transaction pool and block production.
+    const pool = new TxPool(chain, {}, chainMetrics);
+    life.add("txpool", () => pool.close());
+    const sealer = new LocalSealer(
+      chain,
+      pool,
+      { mode: opts.seal, blockTimeMs: opts.blockTimeMs },
+      logger.child({ module: "sealer" }),
+    );
+    sealer.start();
+    life.add("sealer", () => sealer.stop());
+
+    // JSON-RPC.
+    const isDevGenesis = !opts.genesisFile;
+    const ethTable = createEthRpcTable({
+      chain: chainView(chain),
+      pool: txPoolView(pool),
+      producer: { sealNow: async () => (await sealer.sealNow()).block },
+      signer: isDevGenesis ? devSigner() : undefined,
+      clientVersion: CLIENT_VERSION,
+      rpcGasCap: chain.options.rpcGasCap,
+    });
+    const rpc = createRpcServer({
+      tables: [ethTable],
+      host: opts.rpcHost,
+      port: opts.rpcPort,
+      limits: { bodyBytes: opts.rpcMaxBodyBytes, batchLength: opts.rpcMaxBatch },
+      adminToken: opts.rpcAdminToken,
+      logger: logger.child({ module: "rpc" }),
+      metrics: registry,
+      health: () => ({ head: Number(chain.head.header.number), chainId: Number(chain.chainId) }),
+    });
+    const address = await rpc.listen();
+    life.add("rpc server", () => rpc.close());
+
+    if (!opts.quiet && io) {
+      io.stdout.write(
+        formatBanner({
+          chainId: chain.chainId,
+          headNumber: chain.head.header.number,
+          datadir,
+          ephemeral: opts.ephemeral,
+          httpUrl: address.httpUrl,
+          wsUrl: address.wsUrl,
+          metricsUrl: address.metricsUrl,
+          seal: opts.seal === "interval" ? `interval (${opts.blockTimeMs} ms)` : opts.seal,
+          accounts: isDevGenesis ? DEV_ACCOUNTS : [],
+          balanceText: `${DEV_BALANCE / 10n ** 18n} ETH-units`,
+        }),
+      );
+    }
+    logger.info(
+      {
+        chainId: Number(chain.chainId),
+        head: Number(chain.head.header.number),
+        headHash: `0x${Buffer.from(chain.head.hash()).toString("hex")}`,
+        http: address.httpUrl,
+        ws: address.wsUrl,
+        datadir,
+        seal: opts.seal,
+      },
+      "zgnode dev started",
+    );
+
+    return { chain, pool, sealer, rpc: address, datadir, registry, close: () => life.closeAll() };
+  } catch (err) {
+    await life.closeAll();
+    throw err;
+  }
+}
