@@ -23,3 +23,16 @@ export {
   stakingDeployedBytecode,
   stakingInterface,
 } from "./staking.ts";
+export {
+  decodeAddress,
+  decodeParams,
+  decodeValidatorSet,
+  encodeActiveValidatorSet,
+  encodeDistributeRewards,
+  encodeGetParams,
+  encodeOnEpochEnd,
+  encodeSlash,
+  encodeValidatorByBlsPubkey,
+  isEpochBoundary,
+  type StakingSetMember,
+} from "./systemCalls.ts";

@@ -84,6 +84,8 @@ export interface CallOutcome {
   error: { name: string; args: Result } | undefined;
   logs: LogDescription[];
   gasUsed: bigint;
+  /** Raw return data (revert data when the call failed). */
+  raw: Uint8Array;
 }
 
 /** A Prague @ethereumjs/vm holding the staking genesis account, with a movable block number. */
@@ -143,12 +145,7 @@ export class StakingHarness {
   }
 
   /** Runs raw calldata against the staking address at the current block. */
-  async callData(
-    from: string,
-    data: string,
-    value = 0n,
-    to: string = STAKING_ADDRESS,
-  ): Promise<CallOutcome & { raw: Uint8Array }> {
+  async callData(from: string, data: string, value = 0n, to: string = STAKING_ADDRESS): Promise<CallOutcome> {
     const block = createBlock(
       { header: { number: this.blockNumber, timestamp: this.blockNumber * 2n, gasLimit: 100_000_000n } },
       { common: this.common },
@@ -178,7 +175,7 @@ export class StakingHarness {
   }
 
   /** Encodes `fn(args)` with ethers' Interface, runs it, decodes result, logs and custom errors. */
-  async call(from: string, fn: string, args: unknown[] = [], value = 0n): Promise<CallOutcome & { raw: Uint8Array }> {
+  async call(from: string, fn: string, args: unknown[] = [], value = 0n): Promise<CallOutcome> {
     const out = await this.callData(from, stakingInterface.encodeFunctionData(fn, args), value);
     if (out.ok) out.result = stakingInterface.decodeFunctionResult(fn, out.raw);
     return out;
