@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createBlockFromRLP } from "@ethereumjs/block";
 import { RLP } from "@ethereumjs/rlp";
-import { Chain, chainView, createEthRpcTable, parseGethGenesis, TxPool, txPoolView } from "@zgnode/chain";
+import { Chain, chainView, createEthRpcTable, parseGethGenesis, producerView, TxPool, txPoolView } from "@zgnode/chain";
 import { MemoryStore } from "@zgnode/db";
 import { createRpcServer } from "@zgnode/rpc";
 
@@ -34,7 +34,12 @@ export async function startInProcessNode(testsDir: string): Promise<CompatNode> 
     await chain.importBlock(block);
   }
   const pool = new TxPool(chain);
-  const table = createEthRpcTable({ chain: chainView(chain), pool: txPoolView(pool), clientVersion: "zgnode/rpc-compat" });
+  const table = createEthRpcTable({
+    chain: chainView(chain),
+    pool: txPoolView(pool),
+    producer: producerView(chain, { poolTxs: () => pool.selectForBlock(5_000) }),
+    clientVersion: "zgnode/rpc-compat",
+  });
   const server = createRpcServer({ tables: [table], host: "127.0.0.1", port: 0 });
   const addr = await server.listen();
   return {

@@ -7,5 +7,5 @@ export type {
   EthRpcDeps,
   EthTxPoolView,
 } from "./backend.ts";
-export { chainView, toTxReceipt, txPoolView } from "./chainAdapter.ts";
+export { chainView, nextGasLimit, type ProducerViewOptions, producerView, toTxReceipt, txPoolView } from "./chainAdapter.ts";
 export { createEthRpcTable } from "./table.ts";
