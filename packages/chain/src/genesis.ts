@@ -41,11 +41,11 @@ export interface DevGenesisOptions {
   hardfork: string;
 }
 
-/** The dev chain: chain id 8888, Prague from block 0, 60M gas, the ten dev accounts funded, system contracts deployed. */
-export function createDevGenesis(opts: Partial<DevGenesisOptions> = {}): GenesisSpec {
-  const chainId = opts.chainId ?? DEV_CHAIN_ID;
-  const hardfork = opts.hardfork ?? Hardfork.Prague;
-  // Every fork up to the target from block 0, none after: `setHardforkBy` then always lands on the target.
+/**
+ * A Common for a chain that starts at `hardfork` (every earlier fork at block 0, none later), so `setHardforkBy`
+ * always lands on it. With the node's crypto hooks (KZG).
+ */
+export function createCommonForFork(hardfork: string, chainId: bigint): Common {
   const hardforks: { name: string; block: number }[] = [];
   for (const hf of Mainnet.hardforks) {
     hardforks.push({ name: hf.name, block: 0 });
@@ -54,10 +54,17 @@ export function createDevGenesis(opts: Partial<DevGenesisOptions> = {}): Genesis
   if (hardforks[hardforks.length - 1]?.name !== hardfork) {
     throw new ChainError(ChainErrorCode.INVALID_GENESIS, `unknown hardfork ${hardfork}`);
   }
-  const common = createCustomCommon({ chainId: Number(chainId), name: `zgnode-dev-${chainId}`, hardforks }, Mainnet, {
+  return createCustomCommon({ chainId: Number(chainId), name: `zgnode-${hardfork}-${chainId}`, hardforks }, Mainnet, {
     hardfork,
     customCrypto: createCustomCrypto(),
   });
+}
+
+/** The dev chain: chain id 8888, Prague from block 0, 60M gas, the ten dev accounts funded, system contracts deployed. */
+export function createDevGenesis(opts: Partial<DevGenesisOptions> = {}): GenesisSpec {
+  const chainId = opts.chainId ?? DEV_CHAIN_ID;
+  const hardfork = opts.hardfork ?? Hardfork.Prague;
+  const common = createCommonForFork(hardfork, chainId);
   const alloc: GenesisState = {};
   for (const sc of PRAGUE_SYSTEM_CONTRACTS) alloc[sc.address as `0x${string}`] = ["0x0", sc.code as `0x${string}`, [], "0x1"];
   const funded = opts.alloc ?? Object.fromEntries(DEV_ACCOUNTS.map((a) => [a.address, DEV_BALANCE]));

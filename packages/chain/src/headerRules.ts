@@ -10,6 +10,7 @@ export function validateHeaderAgainstParent(header: BlockHeader, parent: BlockHe
   if (header.timestamp <= parent.timestamp) {
     throw new Error(`invalid timestamp ${header.timestamp}: not after parent ${parent.timestamp}`);
   }
+  if (header.gasLimit >= 2n ** 63n) throw new Error(`gas limit ${header.gasLimit} above 2^63-1`);
   if (header.gasUsed > header.gasLimit) throw new Error(`gas used ${header.gasUsed} above gas limit ${header.gasLimit}`);
   header.validateGasLimit(parent);
   const common = header.common;
