@@ -43,7 +43,7 @@ export function bitmapSet(bitmap: Uint8Array, i: number): void {
 }
 
 export function bitmapHas(bitmap: Uint8Array, i: number): boolean {
-  return ((bitmap[i >> 3] ?? 0) >> (i & 7)) & 1 ? true : false;
+  return (((bitmap[i >> 3] ?? 0) >> (i & 7)) & 1) === 1;
 }
 
 /** Aggregates the precommits of a decision into one certificate. All must be precommits for one (height, round, block). */
