@@ -572,7 +572,8 @@ contract Staking {
         powers = new uint64[](size);
         for (uint256 i = 0; i < size; i++) {
             ops[i] = candidates[i];
-            powers[i] = uint64(stakes[i] / POWER_UNIT);
+            uint256 power = stakes[i] / POWER_UNIT;
+            powers[i] = power > type(uint64).max ? type(uint64).max : uint64(power);
         }
     }
 

@@ -93,6 +93,11 @@ describe("staking contract on a Prague @ethereumjs/vm", () => {
     expect((await h.call(k.operator, "createValidator", [k.blsPubkey, k.pop, 0, desc], 20n * ETHER)).error?.name).toBe(
       "InvalidProofOfPossession",
     );
+    // an all-zero proof is the point at infinity in EIP-2537 encoding; the pairing must still fail
+    const zero = new Uint8Array(192);
+    expect((await h.call(k.operator, "createValidator", [k.blsPubkey, zero, 0, desc], 20n * ETHER)).error?.name).toBe(
+      "InvalidProofOfPossession",
+    );
     // a flipped sign bit makes the key a different point, so the proof no longer verifies
     const flipped = k.blsPubkey.slice();
     flipped[0] ^= 0x20;
