@@ -1,4 +1,5 @@
 export * from "./constants.ts";
+export * from "./erasure.ts";
 export * from "./errors.ts";
 export * from "./file-source.ts";
 export * from "./file-tree.ts";
