@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compareResponse } from "./rpc-compat/compare.ts";
 import { loadFixtures, type RpcFixture } from "./rpc-compat/fixtures.ts";
-import { type CompatNode, startInProcessNode } from "./rpc-compat/node.ts";
+import { type CompatNode, startInProcessNode, startSpawnedNode } from "./rpc-compat/node.ts";
 import { SpecSchemas } from "./rpc-compat/schemas.ts";
 
 /**
@@ -23,6 +24,12 @@ const testsDir = path.join(conformanceDir, "execution-apis/tests");
 const specDir = path.join(conformanceDir, "execution-apis/src");
 const ALLOWED_TO_FAIL = new Set(["eth_simulateV1"]);
 const REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * `spawn` (default when apps/node exists): the real `zgnode dev --genesis --import --seal manual` binary;
+ * `inprocess`: Chain + TxPool + eth table + RPC server composed here. Override with ZGNODE_RPC_COMPAT_MODE.
+ */
+const binPath = path.join(repoRoot, "apps/node/src/bin/zgnode.ts");
+const mode = process.env.ZGNODE_RPC_COMPAT_MODE ?? (existsSync(binPath) ? "spawn" : "inprocess");
 
 interface Outcome {
   fixture: RpcFixture;
@@ -96,7 +103,9 @@ describe.skipIf(!present)("execution-apis rpc-compat", () => {
   beforeAll(async () => {
     fixtures = loadFixtures(testsDir);
     schemas = new SpecSchemas(specDir);
-    node = await startInProcessNode(testsDir);
+    const logFile = path.join(tmpdir(), `zgnode-rpc-compat-${process.pid}.log`);
+    node = mode === "spawn" ? await startSpawnedNode(repoRoot, testsDir, logFile) : await startInProcessNode(testsDir);
+    console.log(`rpc-compat: node mode ${mode}${mode === "spawn" ? ` (log ${logFile})` : ""}`);
   });
 
   afterAll(async () => {

@@ -1,12 +1,11 @@
 import type { Block } from "@ethereumjs/block";
 import type { MerkleStateManager } from "@ethereumjs/statemanager";
 import type { TypedTransaction } from "@ethereumjs/tx";
-import { toChecksumAddress } from "@ethereumjs/util";
-import { buildBlock, createVM, type TxReceipt, type VM } from "@ethereumjs/vm";
-import { bytesToHex, RpcError, RpcErrorCode } from "@zgnode/utils";
+import { createVM, type TxReceipt, type VM } from "@ethereumjs/vm";
 import type { Chain, NewBlockEvent, ReceiptInfo } from "../chain.ts";
 import type { PoolTx, TxPool } from "../txPool.ts";
 import type { BuildBlockAttributes, BuiltBlock, EthBlockProducerView, EthChainView, EthTxPoolView } from "./backend.ts";
+import { buildBlockOnParent, DEFAULT_GAS_CEIL } from "./buildBlock.ts";
 
 /** The consensus receipt the RPC formatters and `debug_getRawReceipts` work from. */
 export function toTxReceipt(r: ReceiptInfo): TxReceipt {
@@ -92,20 +91,6 @@ export function txPoolView(pool: TxPool): EthTxPoolView {
   };
 }
 
-/** geth's CalcGasLimit: move from the parent's limit toward `desired` by at most parent/1024 - 1 per block. */
-export function nextGasLimit(parentGasLimit: bigint, desired: bigint): bigint {
-  const delta = parentGasLimit / 1024n - 1n;
-  if (parentGasLimit < desired) {
-    const up = parentGasLimit + delta;
-    return up > desired ? desired : up;
-  }
-  if (parentGasLimit > desired) {
-    const down = parentGasLimit - delta;
-    return down < desired ? desired : down;
-  }
-  return parentGasLimit;
-}
-
 export interface ProducerViewOptions {
   /** Executable pool txs in block order (testing_buildBlockV1 with `null` transactions). */
   poolTxs?: () => TypedTransaction[];
@@ -115,59 +100,12 @@ export interface ProducerViewOptions {
   gasCeil?: bigint;
 }
 
-/**
- * Block building for `testing_buildBlockV1`: executes a candidate block on any stored parent in a throwaway VM
- * (@ethereumjs BlockBuilder, so system calls, withdrawals and EIP-7685 requests run as in a real block) and
- * returns it without touching the chain.
- */
+/** A producer view over the chain: non-committing `buildBlock` for testing_buildBlockV1, plus the sealer's sealNow. */
 export function producerView(chain: Chain, opts: ProducerViewOptions = {}): EthBlockProducerView {
   const view = chainView(chain);
-  const gasCeil = opts.gasCeil ?? 60_000_000n;
   return {
     sealNow: opts.sealNow,
-    async buildBlock(attrs: BuildBlockAttributes): Promise<BuiltBlock> {
-      const parent = await chain.getBlockByHash(attrs.parentHash);
-      if (parent === undefined) throw new RpcError(RpcErrorCode.SERVER_ERROR, `unknown parent ${bytesToHex(attrs.parentHash)}`);
-      const vm = await view.vmAt(parent);
-      const number = parent.header.number + 1n;
-      vm.common.setHardforkBy({ blockNumber: number, timestamp: attrs.timestamp });
-      const builder = await buildBlock(vm, {
-        parentBlock: parent,
-        headerData: {
-          number,
-          timestamp: attrs.timestamp,
-          coinbase: attrs.feeRecipient,
-          mixHash: attrs.prevRandao,
-          parentBeaconBlockRoot: attrs.parentBeaconBlockRoot,
-          extraData: attrs.extraData,
-          gasLimit: nextGasLimit(parent.header.gasLimit, gasCeil),
-        },
-        withdrawals: attrs.withdrawals?.map((w) => ({ ...w })),
-        blockOpts: { putBlockIntoBlockchain: false, common: vm.common },
-      });
-      const explicit = attrs.txs !== undefined;
-      for (const tx of attrs.txs ?? opts.poolTxs?.() ?? []) {
-        const from = tx.getSenderAddress();
-        const stateNonce = (await vm.stateManager.getAccount(from))?.nonce ?? 0n;
-        if (tx.nonce !== stateNonce) {
-          if (!explicit) continue;
-          const which = tx.nonce > stateNonce ? "too high" : "too low";
-          throw new RpcError(
-            RpcErrorCode.SERVER_ERROR,
-            `nonce ${which}: address ${toChecksumAddress(from.toString())}, tx: ${tx.nonce} state: ${stateNonce}`,
-          );
-        }
-        try {
-          await builder.addTransaction(tx);
-        } catch (err) {
-          if (explicit)
-            throw new RpcError(RpcErrorCode.SERVER_ERROR, (err as Error).message.split(" (")[0] ?? "invalid transaction");
-        }
-      }
-      const receipts = builder.transactionReceipts;
-      const blockValue = builder.minerValue;
-      const { block, requests } = await builder.build();
-      return { block, receipts, blockValue, requests: (requests ?? []).filter((r) => r.data.length > 0).map((r) => r.bytes) };
-    },
+    buildBlock: (attrs: BuildBlockAttributes): Promise<BuiltBlock> =>
+      buildBlockOnParent(view, attrs, opts.poolTxs ?? (() => []), opts.gasCeil ?? DEFAULT_GAS_CEIL),
   };
 }

@@ -7,5 +7,6 @@ export type {
   EthRpcDeps,
   EthTxPoolView,
 } from "./backend.ts";
-export { chainView, nextGasLimit, type ProducerViewOptions, producerView, toTxReceipt, txPoolView } from "./chainAdapter.ts";
+export { buildBlockOnParent, nextGasLimit, poolBlockOrder } from "./buildBlock.ts";
+export { chainView, type ProducerViewOptions, producerView, toTxReceipt, txPoolView } from "./chainAdapter.ts";
 export { createEthRpcTable } from "./table.ts";

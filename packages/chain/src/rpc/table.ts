@@ -21,7 +21,8 @@ import {
   rpcSchemas,
   toQuantity,
 } from "@zgnode/utils";
-import type { EthRpcDeps } from "./backend.ts";
+import type { BuildBlockAttributes, EthRpcDeps } from "./backend.ts";
+import { buildBlockOnParent, poolBlockOrder } from "./buildBlock.ts";
 import {
   applyStateOverrides,
   callBlock,
@@ -666,8 +667,11 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     testing_buildBlockV1: m(
       [S.hash32, { type: "object" }, anyParam, S.data],
       async (p) => {
-        const build = deps.producer?.buildBlock;
-        if (build === undefined) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, "testing_buildBlockV1 is not available");
+        // Without a producer-provided builder, build on the chain view itself (non-committing).
+        const build =
+          deps.producer?.buildBlock?.bind(deps.producer) ??
+          ((attrs: BuildBlockAttributes) =>
+            buildBlockOnParent(chain, attrs, () => poolBlockOrder(pool.pending(), chain.head().header.calcNextBaseFee())));
         const parentHash = parseHash(p[0], 0);
         const a = parseObject(p[1], 1);
         const txs =
@@ -684,7 +688,7 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
           : undefined;
         let built: Awaited<ReturnType<typeof build>>;
         try {
-          built = await build.call(deps.producer, {
+          built = await build({
             parentHash,
             timestamp: parseQuantity(a.timestamp, 1),
             feeRecipient: parseAddress(a.suggestedFeeRecipient, 1),
