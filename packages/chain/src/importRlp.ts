@@ -1,5 +1,5 @@
 import type { BlockBytes } from "@ethereumjs/block";
-import { type Block, createBlockFromBytesArray } from "@ethereumjs/block";
+import { type Block, createBlockFromBytesArray, createBlockFromRLP } from "@ethereumjs/block";
 import { RLP } from "@ethereumjs/rlp";
 import type { Chain } from "./chain.ts";
 import { ChainError, ChainErrorCode } from "./errors.ts";
@@ -9,6 +9,11 @@ export interface ImportResult {
   imported: number;
   /** Blocks refused by validation, with the reason; import continues after them. */
   rejected: { number: bigint | undefined; error: string }[];
+}
+
+/** Decodes one RLP-encoded block with the chain's fork schedule (throws on malformed input). */
+export function decodeBlockRlp(chain: Chain, bytes: Uint8Array): Block {
+  return createBlockFromRLP(bytes, { common: chain.common, setHardfork: true });
 }
 
 /** Splits a concatenation of RLP-encoded blocks (geth `export` / hive chain.rlp format). */

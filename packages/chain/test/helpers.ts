@@ -27,7 +27,7 @@ export function transfer(
       type: 2,
       chainId: chain.chainId,
       nonce: opts.nonce,
-      to: "to" in opts ? opts.to : BOB.address,
+      to: ("to" in opts ? opts.to : BOB.address) as `0x${string}` | undefined,
       value: opts.value ?? 1000n,
       gasLimit: opts.gasLimit ?? 21000n,
       maxFeePerGas: opts.maxFee ?? 10_000_000_000n,

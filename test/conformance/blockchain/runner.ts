@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { createBlockFromRLP, type HeaderData } from "@ethereumjs/block";
-import type { GenesisState } from "@ethereumjs/common";
-import { Chain, createCommonForFork, type GenesisSpec } from "@zgnode/chain";
+import { Chain, createCommonForFork, decodeBlockRlp, type GenesisSpec } from "@zgnode/chain";
 import { MemoryStore } from "@zgnode/db";
 import { bytesToHex, hexToBytes } from "@zgnode/utils";
 
@@ -66,7 +64,7 @@ function genesisFromCase(c: BlockchainTestCase): GenesisSpec {
   const fork = FORKS[c.network.toLowerCase()];
   if (!fork) throw new Error(`unsupported network ${c.network}`);
   const common = createCommonForFork(fork, 1n);
-  const alloc: GenesisState = {};
+  const alloc: GenesisSpec["alloc"] = {};
   for (const [addr, a] of Object.entries(c.pre)) {
     alloc[addr as `0x${string}`] = [
       a.balance as `0x${string}`,
@@ -76,7 +74,7 @@ function genesisFromCase(c: BlockchainTestCase): GenesisSpec {
     ];
   }
   const g = c.genesisBlockHeader;
-  const header: HeaderData = {
+  const header: GenesisSpec["header"] = {
     parentHash: g.parentHash as `0x${string}`,
     uncleHash: g.uncleHash as `0x${string}`,
     coinbase: g.coinbase as `0x${string}`,
@@ -116,7 +114,7 @@ export async function runCase(c: BlockchainTestCase): Promise<void> {
   for (const [i, b] of c.blocks.entries()) {
     let error: string | undefined;
     try {
-      const block = createBlockFromRLP(hexToBytes(b.rlp), { common: chain.common, setHardfork: true });
+      const block = decodeBlockRlp(chain, hexToBytes(b.rlp));
       await chain.importBlock(block);
     } catch (err) {
       error = (err as Error).message;
