@@ -1,3 +1,4 @@
+export * from "./cli.ts";
 export * from "./constants.ts";
 export * from "./erasure.ts";
 export * from "./errors.ts";
