@@ -95,8 +95,9 @@ export interface AggregationResult {
 }
 
 /**
- * Aggregates members' signatures. Each one is verified first (one pairing check each), so a single bad signature
- * costs its sender its place rather than spoiling the aggregate; duplicates of a member count once.
+ * Aggregates members' signatures. Optimistic first: aggregate everything and check once (about 1 ms for 100
+ * signers); only if that fails is each signature checked on its own (one pairing each), so a bad signature costs
+ * its sender its place rather than spoiling the aggregate. Duplicates of a member count once.
  */
 export function aggregateAttestations(
   quorum: Quorum,
@@ -105,25 +106,43 @@ export function aggregateAttestations(
 ): AggregationResult {
   checkQuorumMatches(quorum, data);
   const msg = attestationMessage(data);
-  const bitmap = new Uint8Array(Math.ceil(quorum.members.length / 8));
-  const accepted: Uint8Array[] = [];
-  const rejected: number[] = [];
-  let signedStake = 0n;
-  for (const { member, signature } of signatures) {
+  const seen = new Set<number>();
+  const candidates: Array<{ member: number; signature: Uint8Array }> = [];
+  for (const part of signatures) {
+    const { member } = part;
     if (!Number.isInteger(member) || member < 0 || member >= quorum.members.length) {
       throw new DaError(DaErrorCode.INVALID_INDEX, `member ${member} is not in the quorum`, { member });
     }
-    if (bitmap[member >> 3] & (1 << (member & 7))) continue;
-    if (!blsVerify(quorum.members[member].publicKey, msg, signature)) {
-      rejected.push(member);
-      continue;
-    }
-    bitmap[member >> 3] |= 1 << (member & 7);
-    accepted.push(signature);
-    signedStake += quorum.members[member].stake;
+    if (seen.has(member)) continue;
+    seen.add(member);
+    candidates.push(part);
   }
-  if (accepted.length === 0) throw new DaError(DaErrorCode.INVALID_SIGNATURE, "no valid signature to aggregate", { rejected });
-  return { aggregate: { data, bitmap, signature: blsAggregateSignatures(accepted) }, rejected, signedStake };
+  let accepted = candidates;
+  const rejected: number[] = [];
+  let signature: Uint8Array | undefined;
+  try {
+    const all = blsAggregateSignatures(candidates.map((c) => c.signature));
+    const keys = candidates.map((c) => quorum.members[c.member].publicKey);
+    if (blsFastAggregateVerify(keys, msg, all)) signature = all;
+  } catch {
+    // a malformed signature among them: fall through to one-by-one checks
+  }
+  if (!signature) {
+    accepted = [];
+    for (const c of candidates) {
+      if (blsVerify(quorum.members[c.member].publicKey, msg, c.signature)) accepted.push(c);
+      else rejected.push(c.member);
+    }
+    if (accepted.length === 0) throw new DaError(DaErrorCode.INVALID_SIGNATURE, "no valid signature to aggregate", { rejected });
+    signature = blsAggregateSignatures(accepted.map((c) => c.signature));
+  }
+  const bitmap = new Uint8Array(Math.ceil(quorum.members.length / 8));
+  let signedStake = 0n;
+  for (const c of accepted) {
+    bitmap[c.member >> 3] |= 1 << (c.member & 7);
+    signedStake += quorum.members[c.member].stake;
+  }
+  return { aggregate: { data, bitmap, signature }, rejected: rejected.sort((a, b) => a - b), signedStake };
 }
 
 /** True when `signed` is strictly more than two thirds of `total` (exact integer arithmetic). */

@@ -46,6 +46,8 @@ export class KzgWorkerPool {
   private readonly queue: Task[] = [];
   private readonly metrics: DaMetrics | undefined;
   private nextId = 1;
+  /** Work done so far: tasks, wall seconds inside workers, CPU seconds of the worker threads. */
+  readonly stats = { tasks: 0, workerSeconds: 0, cpuSeconds: 0 };
   private closed = false;
 
   private constructor(slots: Slot[], metrics: DaMetrics | undefined) {
@@ -96,6 +98,9 @@ export class KzgWorkerPool {
       if (task && task.id === res.id) {
         if (res.ok) {
           this.metrics?.blobEncodeSeconds.observe(res.seconds);
+          this.stats.tasks++;
+          this.stats.workerSeconds += res.seconds;
+          this.stats.cpuSeconds += res.cpuSeconds;
           task.resolve(res);
         } else {
           task.reject(new DaError(res.code as DaErrorCode, res.message));

@@ -11,7 +11,7 @@ export type WorkerRequest =
   | { id: number; op: "recover"; indices: number[]; cells: Uint8Array };
 
 export type WorkerResponse =
-  | { id: number; ok: true; commitment?: Uint8Array; cells: Uint8Array; proofs: Uint8Array; seconds: number }
+  | { id: number; ok: true; commitment?: Uint8Array; cells: Uint8Array; proofs: Uint8Array; seconds: number; cpuSeconds: number }
   | { id: number; ok: false; code: string; message: string };
 
 export type WorkerReady = { ready: true } | { ready: false; message: string };
@@ -38,6 +38,7 @@ if (port) {
   }
   port.on("message", (req: WorkerRequest) => {
     const started = performance.now();
+    const cpu = process.threadCpuUsage();
     try {
       let res: WorkerResponse;
       if (req.op === "encode") {
@@ -49,12 +50,22 @@ if (port) {
           cells: flatten(encoded.cells),
           proofs: flatten(encoded.proofs),
           seconds: 0,
+          cpuSeconds: 0,
         };
       } else {
         const recovered = recoverCells(req.indices, split(req.cells, req.cells.length / req.indices.length));
-        res = { id: req.id, ok: true, cells: flatten(recovered.cells), proofs: flatten(recovered.proofs), seconds: 0 };
+        res = {
+          id: req.id,
+          ok: true,
+          cells: flatten(recovered.cells),
+          proofs: flatten(recovered.proofs),
+          seconds: 0,
+          cpuSeconds: 0,
+        };
       }
       res.seconds = (performance.now() - started) / 1000;
+      const used = process.threadCpuUsage(cpu);
+      res.cpuSeconds = (used.user + used.system) / 1e6;
       port.postMessage(res, [res.cells.buffer as ArrayBuffer, res.proofs.buffer as ArrayBuffer]);
     } catch (err) {
       const code = isCodedError(err) ? err.code : "DA_WORKER_FAILED";
