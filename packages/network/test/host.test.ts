@@ -9,6 +9,7 @@ import {
   createNetworkMetrics,
   GossipBatcher,
   type GossipTopic,
+  type GossipVerdict,
   listCodec,
   NetworkHost,
   type ReqRespProtocol,
@@ -65,7 +66,7 @@ describe("NetworkHost", () => {
     const a = (await startHost()).host;
     const b = (await startHost()).host;
     const c = (await startHost()).host;
-    [a, b, c].forEach((h, i) => h.registerTopic(chatTopic(got[i])));
+    for (const [i, h] of [a, b, c].entries()) h.registerTopic(chatTopic(got[i]));
     await Promise.all([a.start(), b.start(), c.start()]);
     // a - b - c: c only hears a through b's relay.
     await a.dial(b.multiaddrs[0]);
@@ -140,7 +141,7 @@ describe("NetworkHost", () => {
       name: "slow",
       version: 1,
       codec: text,
-      validate: async () => {
+      validate: async (): Promise<GossipVerdict> => {
         await gate.promise;
         return "accept";
       },

@@ -1,8 +1,15 @@
+export * from "./blockSync.ts";
+export * from "./certificate.ts";
 export * from "./codec.ts";
+export * from "./crc32c.ts";
+export * from "./driver.ts";
 export { ConsensusEngine, type ProposalValidator } from "./engine.ts";
 export { ConsensusErrorCode } from "./errors.ts";
+export * from "./metrics.ts";
+export * from "./network.ts";
 export * from "./options.ts";
 export * from "./privval.ts";
 export * from "./types.ts";
 export * from "./validators.ts";
 export { RoundVotes, VoteSet } from "./voteSet.ts";
+export * from "./wal.ts";
