@@ -139,9 +139,8 @@ contract Staking {
     mapping(address => mapping(address => uint256)) internal _delegations;
     mapping(address => UnbondingEntry[]) internal _unbondings;
     mapping(bytes32 => bool) public evidenceProcessed;
-    address[] internal _activeOperators;
-    uint64[] internal _activePowers;
-    mapping(address => bool) internal _isActive;
+    /// The active set, one slot per member: (votingPower << 160) | operator, by stake descending.
+    uint256[] internal _activeSet;
     uint64 public epoch;
     uint256 public pendingRewards;
     uint256 public totalBurned;
@@ -428,7 +427,9 @@ contract Staking {
         info.createdAt = v.createdAt;
         info.jailed = v.jailed;
         info.jailedUntil = v.jailedUntil;
-        info.active = _isActive[operator];
+        for (uint256 i = 0; i < _activeSet.length; i++) {
+            if (address(uint160(_activeSet[i])) == operator) info.active = true;
+        }
         info.description = v.description;
     }
 
@@ -441,18 +442,12 @@ contract Staking {
 
     /// @notice The set consensus uses for the current epoch (fixed at the last epoch boundary).
     function activeValidatorSet() external view returns (SetMember[] memory set) {
-        set = new SetMember[](_activeOperators.length);
-        for (uint256 i = 0; i < set.length; i++) {
-            address op = _activeOperators[i];
-            set[i] = SetMember(op, _validators[op].blsPubkey, _activePowers[i]);
-        }
+        return _members(_activeSet);
     }
 
     /// @notice The set onEpochEnd() would install if the epoch ended now.
     function nextValidatorSet() external view returns (SetMember[] memory set) {
-        (address[] memory ops, uint64[] memory powers) = _selectValidatorSet();
-        set = new SetMember[](ops.length);
-        for (uint256 i = 0; i < ops.length; i++) set[i] = SetMember(ops[i], _validators[ops[i]].blsPubkey, powers[i]);
+        return _members(_selectValidatorSet());
     }
 
     function pendingUnbondings(address delegator) external view returns (UnbondingInfo[] memory list) {
@@ -534,51 +529,83 @@ contract Staking {
     }
 
     function _updateValidatorSet() internal {
-        (address[] memory ops, uint64[] memory powers) = _selectValidatorSet();
+        uint256[] memory next = _selectValidatorSet();
         // An empty set would halt consensus; keep the previous one instead (it can only happen if every
         // validator is jailed or unbonded, which the chain must surface to operators).
-        if (ops.length != 0) {
-            for (uint256 i = 0; i < _activeOperators.length; i++) _isActive[_activeOperators[i]] = false;
-            for (uint256 i = 0; i < ops.length; i++) _isActive[ops[i]] = true;
-            _activeOperators = ops;
-            _activePowers = powers;
+        if (next.length != 0) _activeSet = next;
+        else next = _activeSet;
+        address[] memory ops = new address[](next.length);
+        uint64[] memory powers = new uint64[](next.length);
+        for (uint256 i = 0; i < next.length; i++) {
+            ops[i] = address(uint160(next[i]));
+            powers[i] = uint64(next[i] >> 160);
         }
-        emit ValidatorSetUpdated(epoch, _activeOperators, _activePowers);
+        emit ValidatorSetUpdated(epoch, ops, powers);
     }
 
-    /// Eligible validators ordered by bonded tokens (desc), ties by operator address (asc), capped.
-    function _selectValidatorSet() internal view returns (address[] memory ops, uint64[] memory powers) {
+    function _members(uint256[] memory packed) internal view returns (SetMember[] memory set) {
+        set = new SetMember[](packed.length);
+        for (uint256 i = 0; i < packed.length; i++) {
+            address op = address(uint160(packed[i]));
+            set[i] = SetMember(op, _validators[op].blsPubkey, uint64(packed[i] >> 160));
+        }
+    }
+
+    /// Eligible validators ordered by bonded tokens (desc), ties by operator address (asc), capped at
+    /// maxActiveValidators, packed as (votingPower << 160) | operator. O(n log n): one heap sort of packed keys
+    /// (stake << 160 | ~operator), so ordering needs no second array and no recursion.
+    function _selectValidatorSet() internal view returns (uint256[] memory set) {
         uint256 n = _operators.length;
-        address[] memory candidates = new address[](n);
-        uint256[] memory stakes = new uint256[](n);
+        uint256[] memory keys = new uint256[](n);
         uint256 count = 0;
+        uint256 minSelfStake = _params.minSelfStake;
         for (uint256 i = 0; i < n; i++) {
             address op = _operators[i];
             Validator storage v = _validators[op];
-            if (v.jailed || v.tokens < POWER_UNIT || _selfStake(op) < _params.minSelfStake) continue;
-            // insertion sort: keeps the candidate list ordered as it grows
-            uint256 j = count;
-            while (j > 0 && _before(v.tokens, op, stakes[j - 1], candidates[j - 1])) {
-                candidates[j] = candidates[j - 1];
-                stakes[j] = stakes[j - 1];
-                j--;
-            }
-            candidates[j] = op;
-            stakes[j] = v.tokens;
-            count++;
+            uint256 tokens = v.tokens;
+            if (v.jailed || tokens < POWER_UNIT || _selfStake(op) < minSelfStake) continue;
+            // stake saturates at 2^96 - 1 wei (~7.9e10 ether) inside the key; the order only loses precision above
+            uint256 stake = tokens > type(uint96).max ? type(uint96).max : tokens;
+            keys[count++] = (stake << 160) | (type(uint160).max - uint160(op));
         }
+        assembly {
+            mstore(keys, count)
+        }
+        _heapSort(keys);
         uint256 size = count < _params.maxActiveValidators ? count : _params.maxActiveValidators;
-        ops = new address[](size);
-        powers = new uint64[](size);
+        set = new uint256[](size);
         for (uint256 i = 0; i < size; i++) {
-            ops[i] = candidates[i];
-            uint256 power = stakes[i] / POWER_UNIT;
-            powers[i] = power > type(uint64).max ? type(uint64).max : uint64(power);
+            uint256 key = keys[count - 1 - i]; // ascending sort: the largest keys are at the end
+            address op = address(type(uint160).max - uint160(key));
+            uint256 power = (key >> 160) / POWER_UNIT;
+            if (power > type(uint64).max) power = type(uint64).max;
+            set[i] = (power << 160) | uint160(op);
         }
     }
 
-    function _before(uint256 stakeA, address a, uint256 stakeB, address b) private pure returns (bool) {
-        return stakeA > stakeB || (stakeA == stakeB && a < b);
+    function _heapSort(uint256[] memory a) private pure {
+        uint256 n = a.length;
+        if (n < 2) return;
+        unchecked {
+            for (uint256 i = n / 2; i > 0; i--) _siftDown(a, i - 1, n);
+            for (uint256 end = n - 1; end > 0; end--) {
+                (a[0], a[end]) = (a[end], a[0]);
+                _siftDown(a, 0, end);
+            }
+        }
+    }
+
+    function _siftDown(uint256[] memory a, uint256 root, uint256 n) private pure {
+        unchecked {
+            while (true) {
+                uint256 child = 2 * root + 1;
+                if (child >= n) return;
+                if (child + 1 < n && a[child + 1] > a[child]) child++;
+                if (a[root] >= a[child]) return;
+                (a[root], a[child]) = (a[child], a[root]);
+                root = child;
+            }
+        }
     }
 
     function _checkDescription(Description memory d) internal pure {

@@ -368,6 +368,21 @@ describe("staking contract on a Prague @ethereumjs/vm", () => {
     expect(await h.balance(STAKING_ADDRESS)).toBe(await h.accountedWei());
   });
 
+  it("orders equal stakes by operator address and reports membership in getValidator", async () => {
+    // created in reverse address order, with the same stake
+    expect((await h.createValidator(5, 70n * ETHER)).ok).toBe(true);
+    expect((await h.createValidator(4, 70n * ETHER)).ok).toBe(true);
+    expect((await h.createValidator(3, 70n * ETHER)).ok).toBe(true);
+    await h.system("onEpochEnd");
+    const set = (await h.view("activeValidatorSet"))[0] as Array<{ operator: string }>;
+    expect(set.map((m) => m.operator.toLowerCase())).toEqual(
+      [validatorKey(0), validatorKey(3), validatorKey(4)].map((k) => k.operator),
+    );
+    expect((await h.view("getValidator", [validatorKey(4).operator]))[0].active).toBe(true);
+    expect((await h.view("getValidator", [validatorKey(5).operator]))[0].active).toBe(false);
+    expect((await h.view("getValidator", [validatorKey(1).operator]))[0].active).toBe(false);
+  });
+
   it("keeps the previous set rather than installing an empty one", async () => {
     await h.system("slash", [validatorKey(0).operator, 10_000, evidence(1)]);
     await h.system("slash", [validatorKey(1).operator, 10_000, evidence(2)]);
