@@ -47,16 +47,23 @@ export class WorkerSegmentHasher implements SegmentHasher {
         const p = this.pending.get(res.id);
         if (!p) return;
         this.pending.delete(res.id);
+        if (this.pending.size === 0) this.setRef(false);
         if ("error" in res) p.reject(new StorageError(StorageErrorCode.INVALID_ARGUMENT, res.error));
         else p.resolve(res.roots);
       });
       w.on("error", (err) => {
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
+        this.setRef(false);
       });
       w.unref();
       this.workers.push(w);
     }
+  }
+
+  /** Idle workers must not keep the process alive; busy ones must (their replies are awaited). */
+  private setRef(busy: boolean): void {
+    for (const w of this.workers) busy ? w.ref() : w.unref();
   }
 
   get size(): number {
@@ -76,6 +83,7 @@ export class WorkerSegmentHasher implements SegmentHasher {
       const id = this.nextId++;
       parts.push(
         new Promise((resolve, reject) => {
+          if (this.pending.size === 0) this.setRef(true);
           this.pending.set(id, { resolve, reject });
           const req: SegmentHashRequest = {
             id,
