@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { sleep } from "@zgnode/utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ValidatorSet } from "../../src/consensus/validators.ts";
+import { ConsensusWal } from "../../src/consensus/wal.ts";
 import { MemoryNetwork, startNode, validatorKeys } from "./harness.ts";
 
 let dir: string;
@@ -32,7 +33,7 @@ describe("ConsensusDriver (real BLS, WAL and privval; in-memory network)", () =>
     const keys = validatorKeys(4);
     const set = ValidatorSet.create(keys.map((k) => ({ publicKey: k.toPublicKey().toBytes(), power: 10 })));
     const net = new MemoryNetwork();
-    const nodes = [];
+    const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
     for (let i = 0; i < 4; i++) {
       const n = await startNode(net, i, { dir, set, key: keys[i] });
       running.push(n);
@@ -62,16 +63,27 @@ describe("ConsensusDriver (real BLS, WAL and privval; in-memory network)", () =>
     const keys = validatorKeys(4);
     const set = ValidatorSet.create(keys.map((k) => ({ publicKey: k.toPublicKey().toBytes(), power: 10 })));
     const net = new MemoryNetwork();
-    const nodes = [];
+    const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
     for (let i = 0; i < 4; i++) nodes.push(await startNode(net, i, { dir, set, key: keys[i] }));
     running.push(...nodes.slice(1));
     await until(() => nodes.every((n) => n.source.headHeight() >= 3));
 
+    // Wait until node 0 has cast its own vote in the current height, then crash it there (mid-height).
+    const self = set.indexOf(keys[0].toPublicKey().toBytes());
+    const wal0 = nodes[0].wal as ConsensusWal;
+    await until(() =>
+      wal0.inputsSince(nodes[0].source.headHeight() + 1).some((i) => i.type === "vote" && i.vote.validatorIndex === self),
+    );
     // Crash node 0 mid-height: its process state is gone; its block store, WAL and privval files remain.
     net.down.add(0);
     await nodes[0].driver.stop();
     await nodes[0].wal?.close();
     const crashedAt = nodes[0].source.headHeight();
+    // What the restarted node will replay: the inputs of the height it was in when it crashed (WAL after reopen).
+    const reopened = (await ConsensusWal.open(join(dir, "node0", "cs.wal"))).wal;
+    const pending = reopened.inputsSince(crashedAt + 1);
+    await reopened.close();
+    expect(pending.some((i) => i.type === "vote" && i.vote.validatorIndex === self)).toBe(true);
     // Three validators of four (75% > 2/3) keep going.
     await until(() => nodes.slice(1).every((n) => n.source.headHeight() >= crashedAt + 3));
     net.down.delete(0);
