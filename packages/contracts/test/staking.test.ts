@@ -3,6 +3,7 @@ import { bytesToHex, concatBytes, utf8ToBytes } from "@zgnode/utils";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   ContractsErrorCode,
+  defaultStakingParams,
   descriptionTuple,
   expandProofOfPossession,
   PPM,
@@ -47,6 +48,17 @@ describe("genesis alloc", () => {
     expect((await harness.view("validatorByBlsPubkey", [validatorKey(1).blsPubkey]))[0].toLowerCase()).toBe(
       validatorKey(1).operator,
     );
+  });
+
+  it("builds with the default parameters when none are given", async () => {
+    const alloc = await stakingGenesisAlloc(undefined, [genesisValidator(6, 32n * ETHER)]);
+    const h = (await StakingHarness.create()).harness;
+    await h.loadAlloc(alloc);
+    const params = (await h.view("params"))[0];
+    expect(params.minSelfStake).toBe(defaultStakingParams.minSelfStake);
+    expect(params.slashFractionDoubleSignPpm).toBe(20_000n);
+    expect(params.unbondingPeriod).toBe(200_000n);
+    expect((await h.view("activeValidatorSet"))[0][0].operator.toLowerCase()).toBe(validatorKey(6).operator);
   });
 
   it("refuses a genesis validator whose proof of possession is for another key", async () => {
