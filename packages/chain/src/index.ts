@@ -10,3 +10,4 @@ export * from "./rpc/index.ts";
 export * from "./sealer.ts";
 export * from "./stateView.ts";
 export * from "./txPool.ts";
+export * as consensus from "./consensus/index.ts";
