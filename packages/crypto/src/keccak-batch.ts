@@ -26,6 +26,7 @@ interface NativeKeccak {
   hashOne(input: Uint8Array, out: Uint8Array): void;
   segmentRoots(data: Uint8Array, leafSize: number, leavesPerSegment: number, out: Uint8Array): void;
   treeRoot(hashes: Uint8Array, out: Uint8Array): void;
+  setSimd(width?: number): number;
 }
 
 function checkItems(inputLength: number, itemSize: number, what: string): number {
@@ -96,12 +97,20 @@ class NobleKeccakBatch implements KeccakBatch {
   }
 }
 
-class NativeKeccakBatch implements KeccakBatch {
+export class NativeKeccakBatch implements KeccakBatch {
   readonly backend = "native" as const;
   readonly addon: NativeKeccak;
 
   constructor(addon: NativeKeccak) {
     this.addon = addon;
+  }
+
+  /**
+   * Lanes hashed per permutation: 8 (AVX-512), 4 (AVX2) or 1 (scalar), picked at load from the CPU. Pass a width
+   * to force a narrower path (tests, benchmarks); no argument restores the widest.
+   */
+  simdWidth(force?: 1 | 4 | 8): number {
+    return this.addon.setSimd(force);
   }
 
   hashBatch(input: Uint8Array, itemSize: number, out?: Uint8Array): Uint8Array {
@@ -127,11 +136,11 @@ class NativeKeccakBatch implements KeccakBatch {
   }
 }
 
-let nativeInstance: KeccakBatch | null | undefined;
+let nativeInstance: NativeKeccakBatch | null | undefined;
 let nativeLoadError: unknown;
 
 /** The native backend, or undefined when the addon was not built or failed its load-time self-test. */
-export function nativeKeccakBatch(): KeccakBatch | undefined {
+export function nativeKeccakBatch(): NativeKeccakBatch | undefined {
   if (nativeInstance === undefined) {
     try {
       const require = createRequire(import.meta.url);
