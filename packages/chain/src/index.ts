@@ -10,4 +10,5 @@ export * from "./rpc/index.ts";
 export * from "./sealer.ts";
 export * from "./stateView.ts";
 export * from "./txPool.ts";
+export * from "./bft/index.ts";
 export * as consensus from "./consensus/index.ts";
