@@ -1,12 +1,5 @@
 import { EventEmitter } from "node:events";
-import {
-  Block,
-  createBlock,
-  createBlockHeader,
-  genTransactionsTrieRoot,
-  genWithdrawalsTrieRoot,
-  type HeaderData,
-} from "@ethereumjs/block";
+import { Block, createBlock, createBlockHeader, genWithdrawalsTrieRoot, type HeaderData } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
@@ -20,7 +13,7 @@ import {
   ValueEncoding,
   type WithdrawalData,
 } from "@ethereumjs/util";
-import { createVM, type RunBlockResult, runBlock, type VM } from "@ethereumjs/vm";
+import { type AfterBlockEvent, createVM, type RunBlockResult, runBlock, type VM } from "@ethereumjs/vm";
 import type { KeyValueStore } from "@zgnode/db";
 import { bytesToHex, equalBytes, hexToBytes, type Logger, withDefaults } from "@zgnode/utils";
 import { type CallRequest, type CallResult, runCall, runEstimateGas, type StateOverrides } from "./call.ts";
@@ -489,32 +482,10 @@ export class Chain extends EventEmitter<ChainEvents> {
       const template = new Block(header, attempt, [], withdrawals, { common });
       this.execTip = parent;
       try {
-        const result = await runBlock(this.vm, {
-          block: template,
-          root: onHead ? undefined : parent.header.stateRoot,
-          generate: true,
-          skipBlockValidation: true,
-          skipHeaderValidation: true,
-          skipHardForkValidation: true,
-          clearCache: !onHead,
-        });
+        const { result, generated } = await this.runGenerate(template, onHead ? undefined : parent.header.stateRoot);
         const stored = this.storedReceipts(attempt, result);
-        const block = createBlock(
-          {
-            header: {
-              ...headerData,
-              stateRoot: result.stateRoot,
-              receiptTrie: result.receiptsRoot,
-              logsBloom: result.logsBloom,
-              gasUsed: result.gasUsed,
-              transactionsTrie: await genTransactionsTrieRoot(attempt, new MerklePatriciaTrie({ common })),
-              requestsHash: result.requestsHash,
-            },
-          },
-          { common },
-        );
         // Keep the executed (sender-cached) transaction objects in the block.
-        const final = new Block(block.header, attempt, [], withdrawals, { common });
+        const final = new Block(generated.header, attempt, [], withdrawals, { common });
         if (commit) await this.commitBlock(final, stored, parent);
         else await this.resetExecutionState();
         this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
@@ -529,6 +500,49 @@ export class Chain extends EventEmitter<ChainEvents> {
         rejected.push({ tx: attempt[bad], error: cleanMessage((err as Error).message) });
         attempt = attempt.filter((_, i) => i !== bad);
       }
+    }
+  }
+
+  /**
+   * runBlock in generate mode (fills in state root, receipt and tx tries, bloom, gas, requests hash). The VM
+   * rebuilds the block from scratch there, cloning the Common once per transaction; clones rebuild parameter
+   * caches, so for the duration all clones share one snapshot of the VM's Common.
+   */
+  private async runGenerate(
+    template: Block,
+    root: Uint8Array | undefined,
+  ): Promise<{ result: RunBlockResult; generated: Block }> {
+    const vmCommon = this.vm.common as Common & { copy: () => Common };
+    let snapshot: (Common & { copy: () => Common }) | undefined;
+    vmCommon.copy = () => {
+      if (!snapshot) {
+        snapshot = Object.getPrototypeOf(vmCommon).copy.call(vmCommon) as Common & { copy: () => Common };
+        const snap = snapshot;
+        snap.copy = () => snap;
+      }
+      return snapshot;
+    };
+    let generated: Block | undefined;
+    const onAfter = (ev: AfterBlockEvent) => {
+      generated = ev.block;
+    };
+    this.vm.events.on("afterBlock", onAfter);
+    try {
+      const result = await runBlock(this.vm, {
+        block: template,
+        root,
+        generate: true,
+        skipBlockValidation: true,
+        skipHeaderValidation: true,
+        skipHardForkValidation: true,
+        clearCache: root !== undefined,
+      });
+      if (!generated) throw new Error("runBlock did not report the generated block");
+      return { result, generated };
+    } finally {
+      this.vm.events.off("afterBlock", onAfter);
+      delete (vmCommon as { copy?: unknown }).copy;
+      if (snapshot) delete (snapshot as { copy?: unknown }).copy;
     }
   }
 
