@@ -6,7 +6,7 @@ import { randomScenario, runSimulation, type SimResult } from "./sim.ts";
  * (and SEEDS=<count> to change how many run).
  */
 const single = process.env.SEED !== undefined ? Number(process.env.SEED) : undefined;
-const count = Number(process.env.SEEDS ?? 2000);
+const count = Number(process.env.SEEDS ?? 3000);
 const seeds = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => i + 1);
 
 function describeFailure(r: SimResult, what: string): string {
