@@ -124,35 +124,46 @@ async function main(): Promise<void> {
   const pool = await KzgWorkerPool.create();
   const poolLoadMs = performance.now() - poolStart;
   await Promise.all(Array.from({ length: pool.size }, (_, i) => pool.encodeBlob(blobs[i % blobs.length].slice())));
-  const poolBlobs = 16 * pool.size;
+  // Alternating rounds: 2 blobs on this thread, then a payload of 12 blobs per worker through the pool; the
+  // efficiency of each round compares the two under the same machine load, and the median round is reported.
+  // Thread CPU time is taken too: other processes on the machine do not inflate it.
+  const poolBlobs = 12 * pool.size;
   const poolPayload = randomPayload(poolBlobs * USABLE_BYTES_PER_BLOB - 4, 2);
-  // Single-core reference measured right before and after the pool run, so both see the same machine load;
-  // thread CPU time is also taken, which other processes on the machine do not inflate.
-  const cpuBefore = process.threadCpuUsage();
-  const refBefore = blobs.slice(0, 3).map((b) => time(() => encodeBlob(b)));
-  const cpuMid = process.threadCpuUsage(cpuBefore);
-  const statsBefore = { ...pool.stats };
-  const poolMs = await timeAsync(() => pool.encodePayload(poolPayload));
-  const poolCpu = pool.stats.cpuSeconds - statsBefore.cpuSeconds;
-  const poolBusy = pool.stats.workerSeconds - statsBefore.workerSeconds;
-  const cpuAfter = process.threadCpuUsage();
-  const refAfter = blobs.slice(3, 6).map((b) => time(() => encodeBlob(b)));
-  const cpuRef = process.threadCpuUsage(cpuAfter);
-  const refRate = blobMB / (median([...refBefore, ...refAfter]) / 1000);
-  const poolRate = (poolBlobs * blobMB) / (poolMs / 1000);
-  const refCpuMs = (cpuMid.user + cpuMid.system + cpuRef.user + cpuRef.system) / 1000 / 6;
-  const poolCpuMs = (poolCpu * 1000) / poolBlobs;
+  const rounds: Array<{ ref: number; pool: number; eff: number }> = [];
+  let refCpuMs = 0;
+  let refCount = 0;
+  let poolCpu = 0;
+  let poolBusy = 0;
+  let poolWall = 0;
+  for (let r = 0; r < 3; r++) {
+    const cpu = process.threadCpuUsage();
+    const ref = median(blobs.slice(2 * r, 2 * r + 2).map((b) => time(() => encodeBlob(b))));
+    const used = process.threadCpuUsage(cpu);
+    refCpuMs += (used.user + used.system) / 1000;
+    refCount += 2;
+    const before = { ...pool.stats };
+    const wall = await timeAsync(() => pool.encodePayload(poolPayload));
+    poolCpu += pool.stats.cpuSeconds - before.cpuSeconds;
+    poolBusy += pool.stats.workerSeconds - before.workerSeconds;
+    poolWall += wall / 1000;
+    const refRate = blobMB / (ref / 1000);
+    const rate = (poolBlobs * blobMB) / (wall / 1000);
+    rounds.push({ ref: refRate, pool: rate, eff: rate / (refRate * pool.size) });
+  }
+  const mid = [...rounds].sort((a, b) => a.eff - b.eff)[1];
+  const poolCpuMs = (poolCpu * 1000) / (3 * poolBlobs);
+  refCpuMs /= refCount;
   row(
     `pool of ${pool.size} workers, ${poolBlobs}-blob payload`,
-    `${f(poolRate, 2)} MB/s (${f(((poolPayload.length / MB) * 1000) / poolMs, 2)} MB/s of payload)`,
-    `${f(refRate * pool.size, 2)} MB/s = 1-core rate × ${pool.size}`,
-    `wall efficiency ${f((100 * poolRate) / (refRate * pool.size), 0)}% (target ≥ 90%); workers start in ${f(poolLoadMs, 0)} ms`,
+    `${f(mid.pool, 2)} MB/s (${f(mid.pool * (USABLE_BYTES_PER_BLOB / BYTES_PER_BLOB), 2)} MB/s of payload)`,
+    `${f(mid.ref * pool.size, 2)} MB/s = 1-core rate × ${pool.size}`,
+    `wall efficiency ${rounds.map((x) => f(100 * x.eff, 0)).join("/")}% (target ≥ 90%); workers start in ${f(poolLoadMs, 0)} ms`,
   );
   row(
     "  CPU per blob: pool worker vs main thread",
     `${f(poolCpuMs, 0)} ms`,
     `${f(refCpuMs, 0)} ms`,
-    `CPU efficiency ${f((100 * refCpuMs) / poolCpuMs, 0)}%; workers busy ${f((100 * poolBusy) / ((poolMs / 1000) * pool.size), 0)}% of wall`,
+    `CPU efficiency ${f((100 * refCpuMs) / poolCpuMs, 0)}%; workers busy ${f((100 * poolBusy) / (poolWall * pool.size), 0)}% of wall`,
   );
 
   // ---- verification ----
@@ -322,7 +333,7 @@ async function main(): Promise<void> {
     `aggregate ${m} attestations`,
     `${f(aggOurs, 1)} ms`,
     `blst aggregateSignatures ${f(aggRaw, 2)} ms`,
-    "ours verifies each signature before aggregating",
+    "ours: group-checks each, one aggregate check (per-signature only on failure)",
   );
   row(
     `verify aggregate of ${m} signers`,

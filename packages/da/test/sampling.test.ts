@@ -118,8 +118,8 @@ describe("DaSampler", () => {
   });
 
   it.each([
-    { s: 2, trials: 300 },
-    { s: 4, trials: 300 },
+    { s: 2, trials: 200 },
+    { s: 4, trials: 200 },
   ])("catches a provider withholding 65 of 128 cells of one blob at ≥ 1 − 2^−$s", async ({ s, trials }) => {
     let fooled = 0;
     for (let t = 0; t < trials; t++) {
