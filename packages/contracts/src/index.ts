@@ -24,6 +24,17 @@ export {
   stakingInterface,
 } from "./staking.ts";
 export {
+  applyStakingBlockStart,
+  applyStakingEpochEnd,
+  type EquivocationSlash,
+  readActiveValidatorSet,
+  readStakingParams,
+  runStakingSystemCall,
+  SYSTEM_CALL_GAS_LIMIT,
+  type SystemCallBlock,
+  type SystemCallResult,
+} from "./systemCall.ts";
+export {
   decodeAddress,
   decodeParams,
   decodeValidatorSet,
