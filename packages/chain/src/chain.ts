@@ -1,5 +1,12 @@
 import { EventEmitter } from "node:events";
-import { Block, createBlock, createBlockHeader, genWithdrawalsTrieRoot, type HeaderData } from "@ethereumjs/block";
+import {
+  Block,
+  type BlockHeader,
+  createBlock,
+  createBlockHeader,
+  genWithdrawalsTrieRoot,
+  type HeaderData,
+} from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
@@ -83,6 +90,13 @@ export interface NewBlockEvent {
   removed: Block[];
 }
 
+/** What a block-start hook sees: the new block's header and the chain's VM, whose state is the parent's post-state. */
+export interface BlockStartContext {
+  header: BlockHeader;
+  vm: VM;
+}
+export type BlockStartHook = (ctx: BlockStartContext) => Promise<void>;
+
 export interface ChainEvents {
   block: [NewBlockEvent];
 }
@@ -151,6 +165,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private headViewCache: StateView | undefined;
+  private blockStartHook: BlockStartHook | undefined;
 
   private constructor(args: {
     common: Common;
@@ -482,7 +497,8 @@ export class Chain extends EventEmitter<ChainEvents> {
       const template = new Block(header, attempt, [], withdrawals, { common });
       this.execTip = parent;
       try {
-        const { result, generated } = await this.runGenerate(template, onHead ? undefined : parent.header.stateRoot);
+        const root = await this.runBlockStartHook(template, onHead ? undefined : parent.header.stateRoot);
+        const { result, generated } = await this.runGenerate(template, root);
         const stored = this.storedReceipts(attempt, result);
         // Keep the executed (sender-cached) transaction objects in the block.
         const final = new Block(generated.header, attempt, [], withdrawals, { common });
@@ -501,6 +517,28 @@ export class Chain extends EventEmitter<ChainEvents> {
         attempt = attempt.filter((_, i) => i !== bad);
       }
     }
+  }
+
+  /**
+   * Installs (or removes) a hook run at the start of every block, built or imported, before its transactions, on
+   * the parent's post-state (system calls such as staking rewards). Its state changes become part of the block's
+   * execution; a throw fails the block. Without a hook nothing changes.
+   */
+  setBlockStartHook(hook: BlockStartHook | undefined): void {
+    this.blockStartHook = hook;
+  }
+
+  /** Runs the block-start hook if set; returns the `root` runBlock should still switch to (undefined after a hook). */
+  private async runBlockStartHook(block: Block, root: Uint8Array | undefined): Promise<Uint8Array | undefined> {
+    const hook = this.blockStartHook;
+    if (!hook) return root;
+    if (root !== undefined) await this.stateManager.setStateRoot(root, true);
+    this.vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    await hook({ header: block.header, vm: this.vm });
+    // The hook wrote outside runBlock's checkpoint; the state manager flushes a checkpoint level's writes only
+    // at that level, so write them into the trie now or the block's state root would miss them.
+    await this.stateManager.getStateRoot();
+    return undefined;
   }
 
   /**
@@ -575,7 +613,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.execTip = parent;
     let result: RunBlockResult;
     try {
-      const root = equalBytes(parent.header.stateRoot, await this.currentRoot()) ? undefined : parent.header.stateRoot;
+      const root = await this.runBlockStartHook(
+        block,
+        equalBytes(parent.header.stateRoot, await this.currentRoot()) ? undefined : parent.header.stateRoot,
+      );
       result = await runBlock(this.vm, {
         block,
         root,

@@ -173,3 +173,32 @@ describe("Chain persistence", () => {
     }
   });
 });
+
+describe("Chain block-start hook", () => {
+  it("runs before the transactions of built and imported blocks, identically", async () => {
+    const { Address } = await import("@ethereumjs/util");
+    const target = new Address(hexToBytes(CAROL.address));
+    const hook = async ({ vm, header }: { vm: import("@ethereumjs/vm").VM; header: { number: bigint } }) => {
+      // A system-style state change: credit CAROL with the block number.
+      const acct = await vm.stateManager.getAccount(target);
+      if (!acct) throw new Error("missing account");
+      acct.balance += header.number;
+      await vm.stateManager.putAccount(target, acct);
+    };
+    const a = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    a.setBlockStartHook(hook);
+    const { block: b1 } = await a.buildBlock([transfer(a, { nonce: 0n })]);
+    const { block: b2 } = await a.buildBlock([]);
+    expect(await (await a.stateAt()).getBalance(hexToBytes(CAROL.address))).toBe(DEV_BALANCE + 3n);
+    // Not committing leaves no trace; the next real block still sees the hook once.
+    await a.buildBlock([], { commit: false });
+    expect(await (await a.stateAt()).getBalance(hexToBytes(CAROL.address))).toBe(DEV_BALANCE + 3n);
+
+    const b = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    await expect(b.importBlock(b1)).rejects.toMatchObject({ code: ChainErrorCode.INVALID_BLOCK }); // no hook: other root
+    b.setBlockStartHook(hook);
+    await b.importBlock(b1);
+    await b.importBlock(b2);
+    expect(bytesToHex(b.head.header.stateRoot)).toBe(bytesToHex(b2.header.stateRoot));
+  });
+});
