@@ -39,6 +39,51 @@ export function proofFromJson(j: unknown): MerkleProof {
   return { lemma: hashes, path: path as boolean[] };
 }
 
+/** JSON shape of `SegmentWithProof` in the `zgs_*` RPC: data in base64, hashes in 0x hex, `fileSize` in bytes. */
+export interface SegmentWithProofJson {
+  root: string;
+  data: string;
+  index: number;
+  proof: MerkleProofJson;
+  fileSize: number;
+}
+
+export function segmentWithProofToJson(s: SegmentWithProof): SegmentWithProofJson {
+  return {
+    root: bytesToHex(s.root),
+    data: Buffer.from(s.data.buffer, s.data.byteOffset, s.data.byteLength).toString("base64"),
+    index: s.index,
+    proof: proofToJson(s.proof),
+    fileSize: s.fileSize,
+  };
+}
+
+/** Parses the RPC shape; throws PROOF_FORMAT / SEGMENT_SIZE / SEGMENT_INDEX coded errors on malformed input. */
+export function segmentWithProofFromJson(j: unknown): SegmentWithProof {
+  if (typeof j !== "object" || j === null) throw new StorageError(StorageErrorCode.PROOF_FORMAT, "segment must be an object");
+  const o = j as Record<string, unknown>;
+  if (typeof o.root !== "string" || !isHex(o.root) || o.root.length !== 66) {
+    throw new StorageError(StorageErrorCode.PROOF_FORMAT, "root must be a 32-byte 0x hex string");
+  }
+  if (typeof o.data !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data)) {
+    throw new StorageError(StorageErrorCode.SEGMENT_SIZE, "data must be base64");
+  }
+  if (typeof o.index !== "number" || !Number.isSafeInteger(o.index) || o.index < 0) {
+    throw new StorageError(StorageErrorCode.SEGMENT_INDEX, "index must be a non-negative integer");
+  }
+  if (typeof o.fileSize !== "number" || !Number.isSafeInteger(o.fileSize) || o.fileSize <= 0) {
+    throw new StorageError(StorageErrorCode.SEGMENT_SIZE, "fileSize must be a positive integer");
+  }
+  const data = Buffer.from(o.data, "base64");
+  return {
+    root: hexToBytes(o.root),
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    index: o.index,
+    proof: proofFromJson(o.proof),
+    fileSize: o.fileSize,
+  };
+}
+
 /** Expected geometry of segment `index` of a file of `fileSize` bytes. */
 export function segmentGeometry(fileSize: number): {
   dataSegments: number;

@@ -298,6 +298,7 @@ export class SegmentStore {
   /**
    * Stores segment `index` of file `fileId`. Resolves once the segment is committed (appended, synced per policy,
    * indexed). Storing identical bytes again is a no-op; different bytes for a stored segment are refused.
+   * `data` is written as given: do not modify it until the promise settles.
    */
   put(fileId: Uint8Array, index: number, data: Uint8Array): Promise<void> {
     try {

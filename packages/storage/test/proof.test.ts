@@ -8,6 +8,8 @@ import {
   SEGMENT_SIZE,
   type SegmentWithProof,
   StorageErrorCode,
+  segmentWithProofFromJson,
+  segmentWithProofToJson,
   validateSegmentWithProof,
   zeroHash,
 } from "../src/index.ts";
@@ -87,6 +89,18 @@ describe("segment proof validation (0G node rules)", () => {
     expect(() =>
       validateSegmentWithProof({ root: forgedTree.root, data: seg16, index: 16, fileSize: file.length, proof }),
     ).toThrow(code(StorageErrorCode.PROOF_PADDING));
+  });
+
+  it("round-trips the RPC JSON shape and validates what it parses", async () => {
+    const seg = await segmentOf(file, 7);
+    const json = JSON.parse(JSON.stringify(segmentWithProofToJson(seg)));
+    const back = segmentWithProofFromJson(json);
+    expect(back).toEqual(seg);
+    validateSegmentWithProof(back);
+    expect(() => segmentWithProofFromJson({ ...json, root: "0x12" })).toThrow(code(StorageErrorCode.PROOF_FORMAT));
+    expect(() => segmentWithProofFromJson({ ...json, data: "***" })).toThrow(code(StorageErrorCode.SEGMENT_SIZE));
+    expect(() => segmentWithProofFromJson({ ...json, index: -1 })).toThrow(code(StorageErrorCode.SEGMENT_INDEX));
+    expect(() => segmentWithProofFromJson({ ...json, fileSize: 0 })).toThrow(code(StorageErrorCode.SEGMENT_SIZE));
   });
 
   it("proofFromJson refuses malformed JSON", () => {
