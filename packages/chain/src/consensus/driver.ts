@@ -2,7 +2,7 @@ import { CodedError, createLogger, isCodedError, type Logger, withDefaults } fro
 import type { SyncedBlock } from "./blockSync.ts";
 import { verifySyncedBlock } from "./blockSync.ts";
 import { buildCommitCertificate, verifyProposalSignature, verifyVoteSignature } from "./certificate.ts";
-import { ConsensusEngine } from "./engine.ts";
+import { ConsensusEngine, inputHeight } from "./engine.ts";
 import { ConsensusErrorCode } from "./errors.ts";
 import type { ConsensusMetrics } from "./metrics.ts";
 import { type ConsensusEngineOptions, defaultConsensusEngineOptions } from "./options.ts";
@@ -122,7 +122,9 @@ export class ConsensusDriver {
       const height = this.deps.blockSource.headHeight() + 1;
       await this.setHeight(height);
       const held: EngineOutput[] = this.engine.startHeight(height, this.validatorSet, this.selfIndex);
-      const replay = this.deps.wal?.inputsSince(height) ?? [];
+      // Inputs of an older height show up when the node crashed after committing a block but before writing its
+      // end-height marker; the engine would ignore them anyway, so they are not even validated.
+      const replay = (this.deps.wal?.inputsSince(height) ?? []).filter((i) => inputHeight(i) === height);
       // Replay: feed the logged inputs without re-logging them, and hold the outputs until the engine has caught
       // up; then handle them once (a re-requested signature is either identical, or superseded and skipped).
       for (const input of replay) {

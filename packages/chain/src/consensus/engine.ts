@@ -459,7 +459,8 @@ export class ConsensusEngine {
   }
 }
 
-function inputHeight(input: EngineInput): number {
+/** The height an engine input belongs to. */
+export function inputHeight(input: EngineInput): number {
   switch (input.type) {
     case "proposal":
       return input.proposal.height;

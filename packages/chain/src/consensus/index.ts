@@ -3,7 +3,7 @@ export * from "./certificate.ts";
 export * from "./codec.ts";
 export * from "./crc32c.ts";
 export * from "./driver.ts";
-export { ConsensusEngine, type ProposalValidator } from "./engine.ts";
+export { ConsensusEngine, inputHeight, type ProposalValidator } from "./engine.ts";
 export { ConsensusErrorCode } from "./errors.ts";
 export * from "./metrics.ts";
 export * from "./network.ts";
