@@ -1,4 +1,4 @@
-import { type Block, createBlock } from "@ethereumjs/block";
+import type { Block } from "@ethereumjs/block";
 import { type AccessList, createTx, TransactionType, type TypedTransaction, type TypedTxData } from "@ethereumjs/tx";
 import {
   type Address,
@@ -131,10 +131,12 @@ function hasFees(args: CallArgs): boolean {
  * The block context a call runs in: the referenced block's header. Like geth, when the call names no fee the
  * base fee is zeroed so a zero-priced call is valid (BASEFEE then reads 0).
  */
-export function callBlock(block: Block, args: CallArgs, vm: VM): Block {
+export function callBlock(block: Block, args: CallArgs, _vm: VM): Block {
   if (hasFees(args) || block.header.baseFeePerGas === undefined) return block;
-  const header = { ...block.header.toJSON(), baseFeePerGas: 0n };
-  return createBlock({ header }, { common: vm.common, skipConsensusFormatValidation: true });
+  // A view of the block whose header reads baseFeePerGas = 0 (everything else, methods included, inherited):
+  // building a real header per call costs more than the call itself.
+  const header = Object.create(block.header, { baseFeePerGas: { value: 0n, enumerable: true } }) as Block["header"];
+  return Object.create(block, { header: { value: header, enumerable: true } }) as Block;
 }
 
 /** Builds an unsigned tx that runTx executes as if sent by `args.from`. */
@@ -174,6 +176,8 @@ export async function callTransaction(vm: VM, block: Block, args: CallArgs, gasL
   if (type === TransactionType.EOACodeEIP7702) {
     data.authorizationList = (args.authorizationList ?? []).map((a) => ({ ...a }));
   }
+  const fast = fastCallTx(vm, type, data, args);
+  if (fast !== undefined) return fast;
   const common = vm.common.copy();
   let tx: TypedTransaction;
   try {
@@ -183,6 +187,55 @@ export async function callTransaction(vm: VM, block: Block, args: CallArgs, gasL
   }
   const from = args.from;
   (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
+  return tx;
+}
+
+/**
+ * Legacy and EIP-1559 call txs without access lists are made from a per-VM template by overriding the value
+ * fields: @ethereumjs copies the Common and rebuilds its parameter cache in every tx constructor, which costs
+ * more than a simple call's execution. Returns undefined when the template path does not apply.
+ */
+const templates = new WeakMap<VM, Map<number, TypedTransaction>>();
+
+function fastCallTx(vm: VM, type: number, data: Record<string, unknown>, args: CallArgs): TypedTransaction | undefined {
+  if (type !== TransactionType.Legacy && type !== TransactionType.FeeMarketEIP1559) return undefined;
+  if (args.accessList !== undefined && args.accessList.length > 0) return undefined;
+  const gasLimit = data.gasLimit as bigint;
+  const fields = [data.nonce, gasLimit, data.value, data.gasPrice, data.maxFeePerGas, data.maxPriorityFeePerGas];
+  if (fields.some((v) => v !== undefined && (v as bigint) >= 1n << 256n)) return undefined;
+  let byType = templates.get(vm);
+  if (byType === undefined) {
+    byType = new Map();
+    templates.set(vm, byType);
+  }
+  let template = byType.get(type);
+  if (template === undefined) {
+    const base =
+      type === TransactionType.Legacy
+        ? { type, gasPrice: 0n }
+        : { type, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, accessList: [] };
+    template = createTx(base as TypedTxData, { common: vm.common.copy(), freeze: false });
+    byType.set(type, template);
+  }
+  const from = args.from;
+  const own: PropertyDescriptorMap = {
+    nonce: { value: data.nonce },
+    gasLimit: { value: gasLimit },
+    to: { value: args.to },
+    value: { value: data.value },
+    data: { value: data.data },
+    cache: { value: {}, writable: true },
+    getSenderAddress: { value: () => from },
+  };
+  if (type === TransactionType.Legacy) own.gasPrice = { value: data.gasPrice };
+  else {
+    own.maxFeePerGas = { value: data.maxFeePerGas };
+    own.maxPriorityFeePerGas = { value: data.maxPriorityFeePerGas };
+  }
+  const tx = Object.create(template, own) as TypedTransaction;
+  if (type === TransactionType.FeeMarketEIP1559 && (data.maxPriorityFeePerGas as bigint) > (data.maxFeePerGas as bigint)) {
+    throw new RpcError(RpcErrorCode.SERVER_ERROR, "max priority fee per gas higher than max fee per gas");
+  }
   return tx;
 }
 

@@ -25,6 +25,7 @@ import type { BuildBlockAttributes, EthRpcDeps } from "./backend.ts";
 import { buildBlockOnParent, poolBlockOrder } from "./buildBlock.ts";
 import {
   applyStateOverrides,
+  type CallArgs,
   callBlock,
   callResultOrThrow,
   createAccessList,
@@ -60,6 +61,7 @@ import {
 } from "./params.ts";
 import { signDevMessage, signDevTransaction, signDevTypedData } from "./signer.ts";
 import { CallTracer, StructLogger, type StructLoggerConfig } from "./tracers.ts";
+import { VmCache } from "./vmCache.ts";
 
 const DEFAULT_FILTER_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_GAS_CAP = 50_000_000n;
@@ -99,6 +101,45 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     return block;
   }
 
+  const vms = new VmCache(async (block) => {
+    const vm = await chain.vmAt(block);
+    vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    return vm;
+  });
+
+  /** Runs `fn` on the state after the referenced block (a cached VM; writes are discarded). */
+  async function withState<T>(
+    ref: BlockRef,
+    fn: (s: { block: Block; vm: VM }) => Promise<T>,
+    warm?: (vm: VM) => Promise<void>,
+  ): Promise<T> {
+    const block = await requireBlock(ref);
+    return useVm(block, (vm) => fn({ block, vm }), warm);
+  }
+
+  /**
+   * The cached VM of `block`, except before Byzantium: receipts of those forks carry an intermediate state root,
+   * and computing it flushes the state caches into the trie, which a checkpoint revert does not fully undo.
+   */
+  async function useVm<T>(block: Block, fn: (vm: VM) => Promise<T>, warm?: (vm: VM) => Promise<void>): Promise<T> {
+    if (block.common.gteHardfork("byzantium")) return vms.use(block, fn, warm);
+    const vm = await chain.vmAt(block);
+    vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    return fn(vm);
+  }
+
+  /** Reads the accounts and code a call touches first, so they stay cached across calls (see VmCache). */
+  function warmCall(args: CallArgs): (vm: VM) => Promise<void> {
+    return async (vm) => {
+      await vm.stateManager.getAccount(args.from);
+      if (args.to !== undefined) {
+        await vm.stateManager.getAccount(args.to);
+        await vm.stateManager.getCode(args.to);
+      }
+    };
+  }
+
+  /** A fresh VM for the referenced block (for work that needs committed, unshared state: proofs). */
   async function stateVm(ref: BlockRef): Promise<{ block: Block; vm: VM }> {
     const block = await requireBlock(ref);
     const vm = await chain.vmAt(block);
@@ -325,8 +366,9 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [S.address, S.blockId],
       async (p) => {
         const address = parseAddress(p[0], 0);
-        const { vm } = await stateVm(parseBlockId(p[1], 1));
-        return toQuantity((await vm.stateManager.getAccount(address))?.balance ?? 0n);
+        return withState(parseBlockId(p[1], 1), async ({ vm }) => {
+          return toQuantity((await vm.stateManager.getAccount(address))?.balance ?? 0n);
+        });
       },
       1,
     ),
@@ -336,8 +378,9 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
         const address = parseAddress(p[0], 0);
         const ref = parseBlockId(p[1], 1);
         if (ref.kind === "tag" && ref.tag === "pending") return toQuantity(await pool.pendingNonce(address));
-        const { vm } = await stateVm(ref);
-        return toQuantity((await vm.stateManager.getAccount(address))?.nonce ?? 0n);
+        return withState(ref, async ({ vm }) => {
+          return toQuantity((await vm.stateManager.getAccount(address))?.nonce ?? 0n);
+        });
       },
       1,
     ),
@@ -345,8 +388,9 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [S.address, S.blockId],
       async (p) => {
         const address = parseAddress(p[0], 0);
-        const { vm } = await stateVm(parseBlockId(p[1], 1));
-        return bytesToHex(await vm.stateManager.getCode(address));
+        return withState(parseBlockId(p[1], 1), async ({ vm }) => {
+          return bytesToHex(await vm.stateManager.getCode(address));
+        });
       },
       1,
     ),
@@ -355,8 +399,9 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       async (p) => {
         const address = parseAddress(p[0], 0);
         const key = parseStorageKey(p[1]);
-        const { vm } = await stateVm(parseBlockId(p[2], 2));
-        return bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, key), 32));
+        return withState(parseBlockId(p[2], 2), async ({ vm }) => {
+          return bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, key), 32));
+        });
       },
       2,
     ),
@@ -373,14 +418,15 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
           return { addr, address: parseAddress(addr, 0), keys: keys.map((k) => parseStorageKey(k)) };
         });
         if (total > 1024) throw invalidParams("too many slots (max 1024)");
-        const { vm } = await stateVm(parseBlockId(p[1], 1));
-        const out: Record<string, Hex[]> = {};
-        for (const { addr, address, keys } of parsed) {
-          const values: Hex[] = [];
-          for (const k of keys) values.push(bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, k), 32)));
-          out[addr] = values;
-        }
-        return out;
+        return withState(parseBlockId(p[1], 1), async ({ vm }) => {
+          const out: Record<string, Hex[]> = {};
+          for (const { addr, address, keys } of parsed) {
+            const values: Hex[] = [];
+            for (const k of keys) values.push(bytesToHex(setLengthLeft(await vm.stateManager.getStorage(address, k), 32)));
+            out[addr] = values;
+          }
+          return out;
+        });
       },
       1,
     ),
@@ -413,10 +459,15 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [anyParam, S.blockId, { type: "object" }, { type: "object" }],
       async (p) => {
         const args = parseCallArgs(p[0], 0);
-        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-        const env = callBlock(block, args, vm);
-        return bytesToHex(callResultOrThrow(await runCall(vm, env, args, { gasLimit: callGas(args.gas, env, vm) })));
+        return withState(
+          parseBlockId(p[1], 1),
+          async ({ block, vm }) => {
+            await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+            const env = callBlock(block, args, vm);
+            return bytesToHex(callResultOrThrow(await runCall(vm, env, args, { gasLimit: callGas(args.gas, env, vm) })));
+          },
+          warmCall(args),
+        );
       },
       1,
     ),
@@ -424,10 +475,15 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [anyParam, S.blockId, { type: "object" }],
       async (p) => {
         const args = parseCallArgs(p[0], 0);
-        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-        const env = callBlock(block, args, vm);
-        return toQuantity(await estimateGas(vm, env, args, callGas(undefined, env, vm)));
+        return withState(
+          parseBlockId(p[1], 1),
+          async ({ block, vm }) => {
+            await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+            const env = callBlock(block, args, vm);
+            return toQuantity(await estimateGas(vm, env, args, callGas(undefined, env, vm)));
+          },
+          warmCall(args),
+        );
       },
       1,
     ),
@@ -435,13 +491,18 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [anyParam, S.blockId, { type: "object" }],
       async (p) => {
         const args = parseCallArgs(p[0], 0);
-        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-        const env = callBlock(block, args, vm);
-        const r = await createAccessList(vm, env, args, callGas(undefined, env, vm));
-        const out: JsonObject = { accessList: r.accessList, gasUsed: toQuantity(r.gasUsed) };
-        if (r.error !== undefined) out.error = r.error;
-        return out;
+        return withState(
+          parseBlockId(p[1], 1),
+          async ({ block, vm }) => {
+            await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+            const env = callBlock(block, args, vm);
+            const r = await createAccessList(vm, env, args, callGas(undefined, env, vm));
+            const out: JsonObject = { accessList: r.accessList, gasUsed: toQuantity(r.gasUsed) };
+            if (r.error !== undefined) out.error = r.error;
+            return out;
+          },
+          warmCall(args),
+        );
       },
       1,
     ),
@@ -641,25 +702,29 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [anyParam, S.blockId, { type: "object" }],
       async (p) => {
         const args = parseCallArgs(p[0], 0);
-        const { block, vm } = await stateVm(parseBlockId(p[1], 1));
-        const cfg = parseTraceConfig(p[2]);
-        await applyStateOverrides(vm, parseStateOverrides((p[2] as { stateOverrides?: unknown } | undefined)?.stateOverrides, 2));
-        const env = callBlock(block, args, vm);
-        const gas = callGas(args.gas, env, vm);
-        const tracer = makeTracer(cfg);
-        const detach = tracer.attach(vm.evm);
-        try {
-          const outcome = await runCall(vm, env, args, { gasLimit: gas });
-          return tracerResult(
-            tracer,
-            outcome.result.execResult.returnValue,
-            outcome.result.totalGasSpent,
-            gas,
-            outcome.error !== undefined,
+        return withState(parseBlockId(p[1], 1), async ({ block, vm }) => {
+          const cfg = parseTraceConfig(p[2]);
+          await applyStateOverrides(
+            vm,
+            parseStateOverrides((p[2] as { stateOverrides?: unknown } | undefined)?.stateOverrides, 2),
           );
-        } finally {
-          detach();
-        }
+          const env = callBlock(block, args, vm);
+          const gas = callGas(args.gas, env, vm);
+          const tracer = makeTracer(cfg);
+          const detach = tracer.attach(vm.evm);
+          try {
+            const outcome = await runCall(vm, env, args, { gasLimit: gas });
+            return tracerResult(
+              tracer,
+              outcome.result.execResult.returnValue,
+              outcome.result.totalGasSpent,
+              gas,
+              outcome.error !== undefined,
+            );
+          } finally {
+            detach();
+          }
+        });
       },
       1,
     ),
@@ -764,13 +829,12 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
         nonce: (from) => pool.pendingNonce(from),
         baseFee: head.header.calcNextBaseFee(),
         tip: suggestTip(),
-        estimate: async (callArgs) => {
-          const vm = await chain.vmAt(head);
-          vm.common.setHardforkBy({ blockNumber: head.header.number, timestamp: head.header.timestamp });
-          const parsed = parseCallArgs(callArgs, 0);
-          const env = callBlock(head, parsed, vm);
-          return estimateGas(vm, env, parsed, callGas(undefined, env, vm));
-        },
+        estimate: (callArgs) =>
+          vms.use(head, (vm) => {
+            const parsed = parseCallArgs(callArgs, 0);
+            const env = callBlock(head, parsed, vm);
+            return estimateGas(vm, env, parsed, callGas(undefined, env, vm));
+          }),
       });
       try {
         await pool.add(tx);
@@ -864,8 +928,19 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     if (block.header.number === 0n) throw serverError("genesis is not traceable");
     const parent = await chain.blockByHash(block.header.parentHash);
     if (parent === undefined) throw serverError(`parent ${bytesToHex(block.header.parentHash)} not found`);
+    // A fresh VM: replaying whole blocks commits (and, before Byzantium, flushes) state, which must not reach
+    // the VMs cached for calls.
     const vm = await chain.vmAt(parent);
     vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    return replayAndTrace(vm, block, cfg, only);
+  }
+
+  async function replayAndTrace(
+    vm: VM,
+    block: Block,
+    cfg: TraceConfig,
+    only: number | undefined,
+  ): Promise<{ txHash: Hex; result: unknown }[]> {
     const out: { txHash: Hex; result: unknown }[] = [];
     let gasUsed = 0n;
     for (let i = 0; i < block.transactions.length; i++) {

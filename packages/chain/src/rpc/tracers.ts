@@ -71,7 +71,7 @@ export class StructLogger {
       pc: step.pc,
       op: step.opcode.name,
       gas: Number(step.gasLeft),
-      gasCost: Number(BigInt(step.opcode.fee) + (step.opcode.dynamicFee ?? 0n)),
+      gasCost: Number(step.opcode.dynamicFee ?? BigInt(step.opcode.fee)),
       depth: step.depth + 1,
     };
     if (this.config.disableStack !== true) log.stack = step.stack.map((v) => toQuantity(v));

@@ -142,6 +142,10 @@ describe("eth table over a dev chain", () => {
       [who]: { balance: "0x1234" },
     });
     expect(out).toBe(`0x${"1234".padStart(64, "0")}`);
+    // Overrides live only for that call: the cached VM of the block is back to the real state.
+    expect(await node.call("eth_getBalance", who, "latest")).toBe("0x0");
+    expect(await node.call("eth_getCode", contract, "latest")).toBe(LOGGER_RUNTIME);
+    await expect(node.call("eth_call", { from: who, to: contract }, "latest")).resolves.toBe("0x");
   });
 
   it("reads state at a block and rejects malformed params with -32602", async () => {
