@@ -1,5 +1,8 @@
-import { blsKeyFromSeed, blsProofOfPossession, blsSign } from "@zgnode/crypto";
-import { bytesToHex, concatBytes, utf8ToBytes } from "@zgnode/utils";
+import { Common, Hardfork, Mainnet } from "@ethereumjs/common";
+import { type Address, createAccount, createAddressFromString } from "@ethereumjs/util";
+import { createVM } from "@ethereumjs/vm";
+import { blsKeyFromSeed, blsProofOfPossession, blsSign, keccak256 } from "@zgnode/crypto";
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@zgnode/utils";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   ContractsErrorCode,
@@ -9,6 +12,7 @@ import {
   PPM,
   STAKING_ADDRESS,
   SYSTEM_ADDRESS,
+  stakingCreationCode,
   stakingDeployedBytecode,
   stakingGenesisAlloc,
 } from "../src/index.ts";
@@ -59,6 +63,35 @@ describe("genesis alloc", () => {
     expect(params.slashFractionDoubleSignPpm).toBe(20_000n);
     expect(params.unbondingPeriod).toBe(200_000n);
     expect((await h.view("activeValidatorSet"))[0][0].operator.toLowerCase()).toBe(validatorKey(6).operator);
+  });
+
+  it("is deterministic and captures every storage slot the constructor wrote", async () => {
+    const validators = [genesisValidator(2, 40n * ETHER), genesisValidator(3, 30n * ETHER, 0)];
+    const a = await stakingGenesisAlloc(testParams, validators);
+    expect(await stakingGenesisAlloc(testParams, validators)).toEqual(a);
+    // run the same creation code independently and compare against the full trie dump (keys there are hashed)
+    const vm = await createVM({ common: new Common({ chain: Mainnet, hardfork: Hardfork.Prague }) });
+    const deployer = createAddressFromString(`0x${"12".repeat(20)}`);
+    await vm.stateManager.putAccount(deployer, createAccount({ balance: 70n * ETHER, nonce: 0n }));
+    const res = await vm.evm.runCall({
+      caller: deployer,
+      data: stakingCreationCode(testParams, validators),
+      value: 70n * ETHER,
+      gasLimit: 1_000_000_000n,
+    });
+    expect(res.createdAddress).toBeDefined();
+    await vm.stateManager.checkpoint();
+    await vm.stateManager.commit();
+    // the default state manager is a MerkleStateManager, which can dump an account's whole storage trie
+    const trie = vm.stateManager as unknown as { dumpStorage(address: Address): Promise<Record<string, string>> };
+    const dump = await trie.dumpStorage(res.createdAddress!);
+    const storage = a[STAKING_ADDRESS].storage;
+    expect(Object.keys(storage).length).toBe(Object.keys(dump).length);
+    for (const [slot, value] of Object.entries(storage)) {
+      const hashed = bytesToHex(keccak256(hexToBytes(slot)));
+      expect(dump[hashed] ?? dump[hashed.slice(2)], slot).toBeDefined();
+      expect(BigInt(value)).toBeGreaterThan(0n);
+    }
   });
 
   it("refuses a genesis validator whose proof of possession is for another key", async () => {
