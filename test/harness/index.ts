@@ -1,1 +1,2 @@
 export * from "./node.ts";
+export * from "./testnet.ts";

@@ -25,7 +25,7 @@ import {
   TxPool,
   txPoolView,
 } from "@zgnode/chain";
-import { blsKeyFromSeed } from "@zgnode/crypto";
+import { blsKeyFromSeed, keccak256 } from "@zgnode/crypto";
 import { LevelDb } from "@zgnode/db";
 import { createNetworkMetrics, loadOrCreatePeerKey, NetworkHost } from "@zgnode/network";
 import { createRpcServer, type RpcServerAddress } from "@zgnode/rpc";
@@ -158,6 +158,7 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
         params: [],
         handler: async () => ({
           role: config.role,
+          validatorAddress: signer ? bytesToHex(keccak256(signer.publicKey).subarray(12)) : null,
           height: driver.height,
           round: driver.round,
           head: Number(chain.head.header.number),
@@ -167,6 +168,25 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
           validators: driver.validatorSet.validators.map((v) => ({ address: v.address, power: v.power })),
           pendingEvidence: evidence.size,
         }),
+      },
+      zg_getCommitCertificate: {
+        params: [{ type: "string" }],
+        handler: async (params) => {
+          const height = Number(params[0]);
+          const stored =
+            Number.isSafeInteger(height) && height > 0 ? (await blockSource.committedBlocks(height, 1))[0] : undefined;
+          if (!stored) return null;
+          const c = stored.certificate;
+          const set = await blockSource.validatorSet(height);
+          const signers = set.validators.filter((_, i) => ((c.signers[i >> 3] ?? 0) >> (i & 7)) & 1).map((v) => v.address);
+          return {
+            height: c.height,
+            round: c.round,
+            blockId: c.blockId,
+            signers,
+            validators: set.validators.map((v) => v.address),
+          };
+        },
       },
     };
     const rpc = createRpcServer({
