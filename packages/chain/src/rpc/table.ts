@@ -916,7 +916,8 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       }
       return createTxFromRLP(raw, opts);
     } catch (err) {
-      throw invalidParams(`invalid transaction: ${(err as Error).message.split(" (")[0]}`);
+      // geth answers undecodable transactions with -32000 and the decoder's message.
+      throw serverError(`invalid transaction: ${(err as Error).message.split(" (")[0]}`);
     }
   }
 
