@@ -287,7 +287,7 @@ describe("zgnode dev with ethers v6 and viem", () => {
       eventName: "Ping",
       poll: false,
       onLogs: (logs) => {
-        for (const l of logs) tags.push((l.args as { tag: bigint }).tag);
+        for (const l of logs) tags.push((l as unknown as { args: { tag: bigint } }).args.tag);
         gotLog();
       },
     });
