@@ -64,6 +64,8 @@ export interface RecoveryReport {
   recoveredRecords: number;
   /** Torn or corrupt tail bytes cut off. */
   truncatedBytes: number;
+  /** Index entries whose bytes were lost (data file shorter than the index says) and were removed. */
+  droppedEntries: number;
 }
 
 function segmentKey(fileId: Uint8Array, index: number): Uint8Array {
@@ -200,7 +202,7 @@ export class SegmentStore {
           activeNo: start,
           activeEnd: activeNo0 === 0 ? 0 : activeEnd0,
           totals: decodePair(await index.get(K_TOTALS)),
-          recovery: { scannedBytes: 0, recoveredRecords: 0, truncatedBytes: 0 },
+          recovery: { scannedBytes: 0, recoveredRecords: 0, truncatedBytes: 0, droppedEntries: 0 },
         },
         metrics,
       );
@@ -222,7 +224,12 @@ export class SegmentStore {
   private async recover(fileNo: number, from: number): Promise<void> {
     const h = await this.handle(fileNo);
     const size = (await h.stat()).size;
-    let pos = Math.min(from, size);
+    // The index claims bytes the file does not have: its tail was lost (power loss without fsync). Re-validate
+    // the file from the start to find where the intact records end; nothing before `from` is re-indexed
+    // (those records are either indexed already or belong to deleted files).
+    const lost = from > size;
+    const indexFrom = lost ? size : from;
+    let pos = lost ? 0 : from;
     const buf = new Uint8Array(RECORD_HEADER_SIZE + SEGMENT_SIZE);
     const ops: BatchOp[] = [];
     const queued = new Set<string>();
@@ -233,6 +240,10 @@ export class SegmentStore {
       if (typeof rec === "string") break;
       const key = segmentKey(rec.fileId, rec.index);
       const length = rec.data.length;
+      if (pos < indexFrom) {
+        pos += RECORD_HEADER_SIZE + length;
+        continue;
+      }
       // A record is only indexed once: a retried put after a crash may have appended the same segment twice.
       if (!queued.has(bytesToHex(key)) && (await this.index.get(key)) === undefined) {
         queued.add(bytesToHex(key));
@@ -245,7 +256,8 @@ export class SegmentStore {
       }
       pos += RECORD_HEADER_SIZE + length;
     }
-    this.recovery.scannedBytes += pos - Math.min(from, size);
+    this.recovery.scannedBytes += lost ? pos : pos - from;
+    if (lost) await this.dropLostEntries(fileNo, pos, ops);
     if (pos < size) {
       await h.truncate(pos);
       await h.datasync();
@@ -260,6 +272,25 @@ export class SegmentStore {
     ops.push({ type: "put", key: K_TOTALS, value: encodePair(this.totals[0], this.totals[1]) });
     ops.push({ type: "put", key: K_ACTIVE, value: encodePair(fileNo, pos) });
     await this.index.batch(ops);
+  }
+
+  /**
+   * The index claims more of this data file than exists: its tail was lost (power loss under the `interval` or
+   * `never` policy). Entries pointing past the surviving bytes are removed so those segments read as absent.
+   */
+  private async dropLostEntries(fileNo: number, size: number, ops: BatchOp[]): Promise<void> {
+    const start = new Uint8Array([P_SEGMENT]);
+    for await (const [key, value] of this.index.entries({ gte: start, lt: prefixEnd(start) })) {
+      const loc = decodeLocation(value);
+      if (loc.fileNo !== fileNo || loc.offset + RECORD_HEADER_SIZE + loc.length <= size) continue;
+      ops.push({ type: "del", key: key.slice() });
+      const fileId = key.slice(1, 33);
+      const u = await this.loadUsage(fileId);
+      u[0] -= 1;
+      u[1] -= loc.length;
+      this.totals = [this.totals[0] - 1, this.totals[1] - loc.length];
+      this.recovery.droppedEntries++;
+    }
   }
 
   private handle(fileNo: number): Promise<FileHandle> {

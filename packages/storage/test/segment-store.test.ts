@@ -130,6 +130,32 @@ describe("segment store", () => {
     await third.close();
   });
 
+  it("drops index entries whose bytes were lost (power loss under fsync=interval) instead of serving them", async () => {
+    const dir = freshDir();
+    const store = await SegmentStore.open({ dir, fsync: "interval" });
+    for (let i = 0; i < 4; i++) await store.put(id(8), i, segmentContent(i));
+    await store.close();
+    // The device lost the last two records: cut the data file back to the end of record 1.
+    const keep = 2 * RECORD_HEADER_SIZE + segmentContent(0).length + segmentContent(1).length;
+    const f = await open(await activeDataFile(dir), "r+");
+    await f.truncate(keep + 10); // plus a few bytes of a torn third record
+    await f.close();
+    const again = await SegmentStore.open({ dir, fsync: "interval" });
+    expect(again.recovery.droppedEntries).toBe(2);
+    expect(again.recovery.truncatedBytes).toBe(10);
+    expect(await again.segmentIndexes(id(8))).toEqual([0, 1]);
+    expect(await again.get(id(8), 2)).toBeUndefined();
+    expect(await again.get(id(8), 1)).toEqual(segmentContent(1));
+    expect(again.stats()).toMatchObject({
+      liveSegments: 2,
+      liveBytes: segmentContent(0).length + segmentContent(1).length,
+      garbageBytes: 0,
+    });
+    await again.put(id(8), 2, segmentContent(2));
+    expect(await again.get(id(8), 2)).toEqual(segmentContent(2));
+    await again.close();
+  });
+
   // "free": killed at whatever point the writer is at; "torn": killed with half a commit group in the data file;
   // "unindexed": killed after an append reached the file but before its index write.
   for (const [policy, mode] of [
