@@ -288,14 +288,15 @@ export class NetworkHost {
       } else {
         let request: unknown;
         try {
-          request = protocol.requestCodec.decode(await readAll(stream, this.opts.maxRequestBytes));
+          const raw = await readAll(stream, this.opts.maxRequestBytes, AbortSignal.timeout(this.opts.requestTimeoutMs));
+          request = protocol.requestCodec.decode(raw);
         } catch (err) {
           status = ResponseStatus.INVALID_REQUEST;
           body = new TextEncoder().encode((err as Error).message);
         }
         if (status === ResponseStatus.OK) {
           try {
-            body = protocol.responseCodec.encode(await protocol.handle(request, from));
+            body = protocol.responseCodec.encode(await withDeadline(protocol.handle(request, from), this.opts.requestTimeoutMs));
           } catch (err) {
             status = ResponseStatus.SERVER_ERROR;
             body = new TextEncoder().encode((err as Error).message);
@@ -341,20 +342,39 @@ export class NetworkHost {
   }
 }
 
-/** Reads a stream until the remote closes its write side; more than `max` bytes aborts it. */
+/** Bounds a handler's time, so a stuck handler cannot pin a request slot forever. */
+function withDeadline<T>(value: T | Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CodedError(NetworkErrorCode.REQUEST_TIMEOUT, `handler took over ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve(value), deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reads a stream until the remote closes its write side; more than `max` bytes, or the signal firing, aborts the
+ * stream (so a silent peer cannot hold a request open forever).
+ */
 async function readAll(stream: Stream, max: number, signal?: AbortSignal): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
+  const onAbort = () => stream.abort(new CodedError(NetworkErrorCode.REQUEST_TIMEOUT, "stream deadline passed"));
+  signal?.addEventListener("abort", onAbort);
+  try {
     signal?.throwIfAborted();
-    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-    size += bytes.length;
-    if (size > max) {
-      const err = new CodedError(NetworkErrorCode.MESSAGE_TOO_LARGE, `stream exceeded ${max} bytes`);
-      stream.abort(err);
-      throw err;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+      size += bytes.length;
+      if (size > max) {
+        const err = new CodedError(NetworkErrorCode.MESSAGE_TOO_LARGE, `stream exceeded ${max} bytes`);
+        stream.abort(err);
+        throw err;
+      }
+      parts.push(bytes);
     }
-    parts.push(bytes);
+    signal?.throwIfAborted();
+    return concatBytes(...parts);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
-  return concatBytes(...parts);
 }

@@ -113,6 +113,32 @@ describe("NetworkHost", () => {
     await expect(a.request(peer, { ...echo, name: "nope" }, "x")).rejects.toMatchObject({ code: "NETWORK_REQUEST_FAILED" });
   });
 
+  it("times out a request the peer never answers", async () => {
+    const a = await NetworkHost.create({ listenAddresses: ["/ip4/127.0.0.1/tcp/0"], requestTimeoutMs: 300 }, { logger });
+    hosts.push(a);
+    const b = (await startHost()).host;
+    const never: ReqRespProtocol<string, string> = {
+      name: "never",
+      version: 1,
+      requestCodec: text,
+      responseCodec: text,
+      handle: () => new Promise<string>(() => {}),
+    };
+    await b.registerProtocol(never);
+    await Promise.all([a.start(), b.start()]);
+    await a.dial(b.multiaddrs[0]);
+    const t0 = Date.now();
+    await expect(a.request(b.peerId.toString(), never, "hello")).rejects.toMatchObject({ code: "NETWORK_REQUEST_TIMEOUT" });
+    // The server gives up on its stuck handler too (its own deadline) and answers with an error status.
+    const slowServer = await NetworkHost.create({ listenAddresses: ["/ip4/127.0.0.1/tcp/0"], requestTimeoutMs: 200 }, { logger });
+    hosts.push(slowServer);
+    await slowServer.registerProtocol(never);
+    await slowServer.start();
+    await b.dial(slowServer.multiaddrs[0]);
+    await expect(b.request(slowServer.peerId.toString(), never, "x")).rejects.toMatchObject({ data: { status: 2 } });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
   it("keeps its peer id and peer store across a restart and reconnects to bootnodes", async () => {
     const dir = await mkdtemp(join(tmpdir(), "zgnode-net-"));
     dirs.push(dir);

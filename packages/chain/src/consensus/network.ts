@@ -15,6 +15,7 @@ export class ConsensusNetwork {
   readonly proposalTopic: GossipTopic<Proposal>;
   readonly voteTopic: GossipTopic<Vote>;
   private driver: ConsensusDriver | undefined;
+  private nextPeer = 0;
   private readonly blockSource: ConsensusBlockSource;
 
   constructor(host: NetworkHost, blockSource: ConsensusBlockSource) {
@@ -62,9 +63,14 @@ export class ConsensusNetwork {
     this.driver = driver;
   }
 
-  /** Asks connected peers in turn until one has blocks from `startHeight`. */
+  /**
+   * Asks connected peers in turn until one has blocks from `startHeight`. Each call starts at the next peer, so a peer
+   * that keeps serving bad or no blocks cannot pin the node behind.
+   */
   private async fetchBlocks(startHeight: number, count: number): Promise<SyncedBlock[]> {
-    for (const peer of this.host.connectedPeers) {
+    const peers = this.host.connectedPeers;
+    const first = this.nextPeer++ % Math.max(1, peers.length);
+    for (const peer of [...peers.slice(first), ...peers.slice(0, first)]) {
       try {
         const blocks = await this.host.request(peer, this.syncProtocol, { startHeight, count });
         if (blocks.length > 0) return blocks;
