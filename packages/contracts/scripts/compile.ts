@@ -44,10 +44,17 @@ interface SolcOutput {
 
 /** Compiles every contracts/*.sol and returns the artifact of `contractName` (defined in `<contractName>.sol`). */
 export function compileContract(contractName: string): ContractArtifact {
-  const sources: Record<string, { content: string }> = {};
+  const sources: Record<string, string> = {};
   for (const file of readdirSync(CONTRACTS_DIR).sort()) {
-    if (file.endsWith(".sol")) sources[file] = { content: readFileSync(join(CONTRACTS_DIR, file), "utf8") };
+    if (file.endsWith(".sol")) sources[file] = readFileSync(join(CONTRACTS_DIR, file), "utf8");
   }
+  return compileSources(sources, contractName);
+}
+
+/** Compiles in-memory sources (file name -> text) with the same settings; used by tests for helper contracts. */
+export function compileSources(files: Record<string, string>, contractName: string): ContractArtifact {
+  const sources: Record<string, { content: string }> = {};
+  for (const [name, content] of Object.entries(files)) sources[name] = { content };
   const input = { language: "Solidity", sources, settings: COMPILER_SETTINGS };
   const version = solc.version();
   if (!version.startsWith(`${SOLC_VERSION}+`)) throw new Error(`expected solc ${SOLC_VERSION}, found ${version}`);
