@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sleep } from "@zgnode/utils";
+import { createMetricsRegistry, sleep } from "@zgnode/utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createConsensusMetrics } from "../../src/consensus/metrics.ts";
 import { ValidatorSet } from "../../src/consensus/validators.ts";
 import { ConsensusWal } from "../../src/consensus/wal.ts";
 import { MemoryNetwork, startNode, validatorKeys } from "./harness.ts";
@@ -34,8 +35,10 @@ describe("ConsensusDriver (real BLS, WAL and privval; in-memory network)", () =>
     const set = ValidatorSet.create(keys.map((k) => ({ publicKey: k.toPublicKey().toBytes(), power: 10 })));
     const net = new MemoryNetwork();
     const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
+    const registry = createMetricsRegistry();
+    const metrics = createConsensusMetrics(registry);
     for (let i = 0; i < 4; i++) {
-      const n = await startNode(net, i, { dir, set, key: keys[i] });
+      const n = await startNode(net, i, { dir, set, key: keys[i], metrics: i === 0 ? metrics : undefined });
       running.push(n);
       nodes.push(n);
     }
@@ -48,6 +51,8 @@ describe("ConsensusDriver (real BLS, WAL and privval; in-memory network)", () =>
       const ids = nodes.map((n) => n.source.blocks.get(h)?.certificate.blockId);
       expect(new Set(ids).size, `height ${h}`).toBe(1);
     }
+    const commits = (await registry.getSingleMetric("zgnode_consensus_commits_total")?.get())?.values[0]?.value;
+    expect(commits).toBeGreaterThanOrEqual(8);
     await until(() => follower.source.headHeight() >= 8);
     expect(follower.source.blocks.get(8)?.certificate.blockId).toBe(nodes[0].source.blocks.get(8)?.certificate.blockId);
 

@@ -4,6 +4,7 @@ import { bytesToHex, createLogger } from "@zgnode/utils";
 import type { SyncedBlock } from "../../src/consensus/blockSync.ts";
 import { verifyCommitCertificate } from "../../src/consensus/certificate.ts";
 import { type ConsensusBlockSource, ConsensusDriver, type ConsensusTransport } from "../../src/consensus/driver.ts";
+import type { ConsensusMetrics } from "../../src/consensus/metrics.ts";
 import type { ConsensusTimeouts } from "../../src/consensus/options.ts";
 import { FilePrivValidator } from "../../src/consensus/privval.ts";
 import type { BlockId, CommitCertificate, Proposal, Vote } from "../../src/consensus/types.ts";
@@ -107,7 +108,13 @@ export function validatorKeys(n: number) {
 export async function startNode(
   net: MemoryNetwork,
   index: number,
-  opts: { dir: string; set: ValidatorSet; key: ReturnType<typeof blsKeyFromSeed> | null; source?: MemoryBlockSource },
+  opts: {
+    dir: string;
+    set: ValidatorSet;
+    key: ReturnType<typeof blsKeyFromSeed> | null;
+    source?: MemoryBlockSource;
+    metrics?: ConsensusMetrics;
+  },
 ) {
   const source = opts.source ?? new MemoryBlockSource(opts.set, index);
   const wal = opts.key ? (await ConsensusWal.open(join(opts.dir, `node${index}`, "cs.wal"))).wal : null;
@@ -119,7 +126,14 @@ export async function startNode(
       chainId: CHAIN_ID,
       engine: { timeouts: fastTimeouts, maxFutureMessages: 1000, maxRoundsAhead: 100, maxProposalsPerRound: 4 },
     },
-    { blockSource: source, transport: net.transport(index), signer, wal, logger: createLogger({ level: "silent" }) },
+    {
+      blockSource: source,
+      transport: net.transport(index),
+      signer,
+      wal,
+      logger: createLogger({ level: "silent" }),
+      metrics: opts.metrics,
+    },
   );
   net.nodes.set(index, { driver, source });
   await driver.start();
