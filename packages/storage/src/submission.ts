@@ -2,7 +2,7 @@ import { getKeccakBatch } from "@zgnode/crypto";
 import { bytesToHex, concatBytes, hexToBytes } from "@zgnode/utils";
 import { CHUNK_SIZE, MAX_SUBMISSION_NODES } from "./constants.ts";
 import { StorageError, StorageErrorCode } from "./errors.ts";
-import { paddedChunks, splitNodeChunks } from "./merkle.ts";
+import { splitNodeChunks } from "./merkle.ts";
 
 /** `SubmissionNode { bytes32 root; uint256 height; }`: a perfect subtree of 2^height chunks. */
 export interface SubmissionNode {
@@ -100,7 +100,6 @@ export function submissionHeights(fileSize: number): number[] {
   return splitNodeChunks(Math.ceil(fileSize / CHUNK_SIZE)).map((c) => Math.log2(c));
 }
 
-export { paddedChunks };
 
 // ---------------------------------------------------------------------------------------------------------
 // ABI encoding. Written out by hand for these two fixed tuple shapes: strict decoding (every offset, length
