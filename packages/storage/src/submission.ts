@@ -100,7 +100,6 @@ export function submissionHeights(fileSize: number): number[] {
   return splitNodeChunks(Math.ceil(fileSize / CHUNK_SIZE)).map((c) => Math.log2(c));
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // ABI encoding. Written out by hand for these two fixed tuple shapes: strict decoding (every offset, length
 // and padding byte checked) with coded errors, and no dependency on a general ABI library.
