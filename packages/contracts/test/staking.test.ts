@@ -2,10 +2,11 @@ import { Common, Hardfork, Mainnet } from "@ethereumjs/common";
 import { type Address, createAccount, createAddressFromString } from "@ethereumjs/util";
 import { createVM } from "@ethereumjs/vm";
 import { blsKeyFromSeed, blsProofOfPossession, blsSign, keccak256 } from "@zgnode/crypto";
-import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@zgnode/utils";
+import { bytesToHex, concatBytes, createMetricsRegistry, hexToBytes, utf8ToBytes } from "@zgnode/utils";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   ContractsErrorCode,
+  createContractsMetrics,
   defaultStakingParams,
   descriptionTuple,
   expandProofOfPossession,
@@ -55,7 +56,12 @@ describe("genesis alloc", () => {
   });
 
   it("builds with the default parameters when none are given", async () => {
-    const alloc = await stakingGenesisAlloc(undefined, [genesisValidator(6, 32n * ETHER)]);
+    const registry = createMetricsRegistry();
+    const metrics = createContractsMetrics(registry);
+    const alloc = await stakingGenesisAlloc(undefined, [genesisValidator(6, 32n * ETHER)], { metrics });
+    expect(await registry.getSingleMetricAsString("zgnode_contracts_genesis_build_seconds")).toContain(
+      "zgnode_contracts_genesis_build_seconds_count 1",
+    );
     const h = (await StakingHarness.create()).harness;
     await h.loadAlloc(alloc);
     const params = (await h.view("params"))[0];
