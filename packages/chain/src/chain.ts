@@ -31,6 +31,7 @@ import { validateHeaderAgainstParent } from "./headerRules.ts";
 import type { ChainMetrics } from "./metrics.ts";
 import { type ChainOptions, defaultChainOptions } from "./options.ts";
 import type { StoredReceipt } from "./receipts.ts";
+import { createSharedCommon, releaseSharedCommon } from "./sharedCommon.ts";
 import { StateNodeDb } from "./stateDb.ts";
 import { StateView } from "./stateView.ts";
 
@@ -551,13 +552,9 @@ export class Chain extends EventEmitter<ChainEvents> {
     root: Uint8Array | undefined,
   ): Promise<{ result: RunBlockResult; generated: Block }> {
     const vmCommon = this.vm.common as Common & { copy: () => Common };
-    let snapshot: (Common & { copy: () => Common }) | undefined;
+    let snapshot: Common | undefined;
     vmCommon.copy = () => {
-      if (!snapshot) {
-        snapshot = Object.getPrototypeOf(vmCommon).copy.call(vmCommon) as Common & { copy: () => Common };
-        const snap = snapshot;
-        snap.copy = () => snap;
-      }
+      snapshot ??= createSharedCommon(vmCommon);
       return snapshot;
     };
     let generated: Block | undefined;
@@ -580,7 +577,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     } finally {
       this.vm.events.off("afterBlock", onAfter);
       delete (vmCommon as { copy?: unknown }).copy;
-      if (snapshot) delete (snapshot as { copy?: unknown }).copy;
+      if (snapshot) releaseSharedCommon(snapshot);
     }
   }
 

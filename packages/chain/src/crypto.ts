@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import type { CustomCrypto } from "@ethereumjs/common";
 import { calculateSigRecovery, ecrecover as jsEcrecover, type KZG, setLengthLeft } from "@ethereumjs/util";
+import { nativeKeccakBatch } from "@zgnode/crypto";
 import { bytesToHex, hexToBytes } from "@zgnode/utils";
 
 const require = createRequire(import.meta.url);
@@ -90,9 +91,26 @@ export function nativeEcrecover(msgHash: Uint8Array, v: bigint, r: Uint8Array, s
   return secp.ecdsaRecover(sig, Number(recovery), msgHash, false).subarray(1);
 }
 
-/** The crypto hooks every `Common` of this node carries: KZG for blobs, native sender recovery when available. */
-export function createCustomCrypto(opts: { nativeSecp256k1?: boolean } = {}): CustomCrypto {
+const EMPTY_KECCAK = hexToBytes("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+let nativeKeccak: ((m: Uint8Array) => Uint8Array) | null | undefined;
+
+/** keccak-256 through @zgnode/crypto's C addon (several times faster than JS), or null when it is not built. */
+export function getNativeKeccak256(): ((m: Uint8Array) => Uint8Array) | null {
+  if (nativeKeccak === undefined) {
+    const batch = nativeKeccakBatch();
+    nativeKeccak = batch ? (m: Uint8Array) => (m.length === 0 ? EMPTY_KECCAK.slice() : batch.hashBatch(m, m.length)) : null;
+  }
+  return nativeKeccak;
+}
+
+/**
+ * The crypto hooks every `Common` of this node carries: KZG for blobs; native sender recovery and native keccak
+ * (tries, tx hashes, KECCAK256) when their addons load, else @ethereumjs' JS defaults.
+ */
+export function createCustomCrypto(opts: { nativeSecp256k1?: boolean; nativeKeccak?: boolean } = {}): CustomCrypto {
   const crypto: CustomCrypto = { kzg: getKzg() };
   if ((opts.nativeSecp256k1 ?? true) && getNativeSecp256k1()) crypto.ecrecover = nativeEcrecover;
+  const keccak = (opts.nativeKeccak ?? true) ? getNativeKeccak256() : null;
+  if (keccak) crypto.keccak256 = keccak;
   return crypto;
 }

@@ -12,6 +12,7 @@ import type { Chain, NewBlockEvent } from "./chain.ts";
 import { TxPoolError, TxPoolErrorCode } from "./errors.ts";
 import type { ChainMetrics } from "./metrics.ts";
 import { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
+import { createSharedCommon } from "./sharedCommon.ts";
 
 /** A transaction in the pool with facts computed once at admission. */
 export interface PoolTx {
@@ -295,9 +296,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
   private decodeCommon(): Common {
     const head = this.chain.common;
     if (!this.sharedCommon || this.sharedCommon.hardfork() !== head.hardfork()) {
-      const c = head.copy();
-      c.copy = () => c;
-      this.sharedCommon = c;
+      this.sharedCommon = createSharedCommon(head);
     }
     return this.sharedCommon;
   }
