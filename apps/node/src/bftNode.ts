@@ -76,6 +76,7 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
       { coinbase: config.coinbase },
       { chain, pool, store: new CertifiedBlockStore(db), sets, evidence, logger: logger.child({ module: "bft" }) },
     );
+    await blockSource.enableStakingSystemCalls();
     await blockSource.recover();
 
     const host = await NetworkHost.create(

@@ -11,6 +11,7 @@ import type { EvidencePool } from "./evidencePool.ts";
 import { type BftBlockSourceOptions, defaultBftBlockSourceOptions } from "./options.ts";
 import { decodePayload, encodePayload, evidenceHash, evidenceRoot, payloadBlockId } from "./payload.ts";
 import type { CertifiedBlockStore } from "./store.ts";
+import { createStakingBlockStartHook } from "./systemCalls.ts";
 import type { StakingValidatorSets } from "./validatorSets.ts";
 
 export interface ChainBlockSourceDeps {
@@ -49,6 +50,23 @@ export class ChainBlockSource implements ConsensusBlockSource {
     this.sets = deps.sets;
     this.evidence = deps.evidence;
     this.log = deps.logger ?? createLogger({ name: "bft" });
+  }
+
+  /**
+   * Installs the staking system calls (slash per evidence, rewards, epoch end) as the chain's block-start hook, so
+   * every built, validated and imported block runs them. A node of a BFT network must call this before it
+   * executes any block; without it the chain executes plain Ethereum blocks.
+   */
+  async enableStakingSystemCalls(): Promise<void> {
+    const params = await this.sets.stakingParams();
+    this.chain.setBlockStartHook(
+      createStakingBlockStartHook({
+        sets: this.sets,
+        params,
+        evidenceOf: (extra) => this.evidenceByRoot.get(extra),
+        logger: this.log,
+      }),
+    );
   }
 
   /**
@@ -161,6 +179,8 @@ export class ChainBlockSource implements ConsensusBlockSource {
   private async importPayload(payload: Uint8Array): Promise<void> {
     const { block, evidence } = decodePayload(payload, this.chain.common);
     this.evidenceByRoot.set(bytesToHex(block.header.extraData), evidence);
+    // The hook needs the validator set of each evidence height; compute it now, outside block execution.
+    for (const ev of evidence) await this.sets.setFor(ev.voteA.height);
     await this.chain.importBlock(block);
     this.evidence.markCommitted(evidence);
     for (const k of this.evidenceByRoot.keys()) if (k !== "0x") this.evidenceByRoot.delete(k);

@@ -41,11 +41,12 @@ export class EvidencePool {
     }
   }
 
-  /** Adds verified evidence; returns false if it was already known. */
+  /** Adds verified evidence (of `currentHeight`, the height being decided, or earlier); false if already known. */
   async add(ev: DuplicateVoteEvidence, currentHeight: number): Promise<boolean> {
     const id = bytesToHex(evidenceHash(ev));
     if (this.pending.has(id) || this.committed.has(id)) return false;
-    await this.verify(ev, currentHeight);
+    // Admissible in the next block at the latest.
+    await this.verify(ev, currentHeight + 1);
     this.pending.set(id, ev);
     return true;
   }
@@ -58,7 +59,7 @@ export class EvidencePool {
         this.pending.delete(id);
         continue;
       }
-      if (out.length < max) out.push(ev);
+      if (out.length < max && ev.voteA.height < height) out.push(ev);
     }
     return out;
   }

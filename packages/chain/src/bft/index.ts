@@ -22,5 +22,6 @@ export { type BftGenesisFile, bftGenesisSpec, createBftGenesisFile } from "./gen
 export * from "./options.ts";
 export { type BftPayload, decodePayload, encodePayload, evidenceHash, evidenceRoot, payloadBlockId } from "./payload.ts";
 export { CertifiedBlockStore } from "./store.ts";
+export { createStakingBlockStartHook, type StakingHookDeps, SYSTEM_CALL_GAS } from "./systemCalls.ts";
 export { NetworkTransport, type NetworkTransportDeps, type PeerStatus } from "./transport.ts";
 export { StakingValidatorSets } from "./validatorSets.ts";

@@ -5,6 +5,7 @@ import { MemoryStore } from "@zgnode/db";
 import { NetworkHost } from "@zgnode/network";
 import { createLogger } from "@zgnode/utils";
 import { ChainBlockSource } from "../../src/bft/blockSource.ts";
+import { DoubleSigningSigner } from "../../src/bft/doubleSign.ts";
 import { EvidencePool } from "../../src/bft/evidencePool.ts";
 import { type BftGenesisFile, bftGenesisSpec, createBftGenesisFile } from "../../src/bft/genesis.ts";
 import { CertifiedBlockStore } from "../../src/bft/store.ts";
@@ -64,9 +65,9 @@ export interface TestBftNode {
 /** One in-process node over a MemoryStore and a real libp2p host on loopback; `key` undefined = full node. */
 export async function startTestNode(
   genesis: BftGenesisFile,
-  opts: { key?: BlsSecretKey; dir: string; index: number; bootnodes?: string[] },
+  opts: { key?: BlsSecretKey; dir: string; index: number; bootnodes?: string[]; doubleSign?: boolean },
 ): Promise<TestBftNode> {
-  const logger = createLogger({ level: "warn", name: `n${opts.index}` });
+  const logger = createLogger({ level: "error", name: `n${opts.index}` });
   const db = new MemoryStore();
   const chain = await Chain.open({ db, genesis: bftGenesisSpec(genesis) });
   const pool = new TxPool(chain);
@@ -76,15 +77,20 @@ export async function startTestNode(
     { coinbase: DEV_ACCOUNTS[opts.index].address },
     { chain, pool, store: new CertifiedBlockStore(db), sets, evidence, logger },
   );
+  await source.enableStakingSystemCalls();
   const host = await NetworkHost.create(
     { chainId: CHAIN_ID, listenAddresses: ["/ip4/127.0.0.1/tcp/0"], bootnodes: opts.bootnodes ?? [], bootnodeRedialMs: 500 },
     { logger },
   );
   const transport = new NetworkTransport({}, { host, blockSource: source, pool, evidence, logger });
   await transport.register();
-  const signer = opts.key
+  const privval = opts.key
     ? await FilePrivValidator.open(join(opts.dir, `privval-${opts.index}.json`), opts.key, chain.chainId)
     : null;
+  const signer =
+    privval && opts.key && opts.doubleSign
+      ? new DoubleSigningSigner(privval, opts.key, chain.chainId, (v) => void transport.broadcastVote(v).catch(() => {}))
+      : privval;
   const driver = new ConsensusDriver(
     {
       chainId: chain.chainId,
