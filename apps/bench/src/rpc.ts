@@ -224,21 +224,29 @@ async function main(): Promise<void> {
       txs: { type: "string", default: "2000" },
       "call-seconds": { type: "string", default: "3" },
       only: { type: "string", default: "zgnode,anvil,hardhat" },
+      /** Measure an already running node instead (e.g. one started with --cpu-prof). */
+      url: { type: "string" },
     },
   });
   const txs = Number(values.txs);
   const callSeconds = Number(values["call-seconds"]);
   const only = new Set(values.only.split(","));
   const targets: { name: string; start: () => Promise<Peer> }[] = [];
-  if (only.has("zgnode")) {
+  const external = values.url;
+  if (external) {
+    targets.push({
+      name: `external ${external}`,
+      start: async () => ({ name: external, url: external, sendConcurrency: 16, stop: async () => {} }),
+    });
+  } else if (only.has("zgnode")) {
     targets.push({ name: "zgnode (--seal instant)", start: () => startZgnode("zgnode (--seal instant)", ["--seal", "instant"]) });
     targets.push({
       name: "zgnode (--seal interval 250ms)",
       start: () => startZgnode("zgnode (--seal interval 250ms)", ["--seal", "interval", "--block-time", "250"]),
     });
   }
-  if (only.has("anvil")) targets.push({ name: "anvil", start: startAnvil });
-  if (only.has("hardhat")) targets.push({ name: "hardhat 3", start: startHardhat });
+  if (!external && only.has("anvil")) targets.push({ name: "anvil", start: startAnvil });
+  if (!external && only.has("hardhat")) targets.push({ name: "hardhat 3", start: startHardhat });
 
   console.log(`bench:rpc  ${txs} pre-signed transfers, eth_call for ${callSeconds} s per concurrency, Node ${process.version}`);
   console.log("(node and load generator share this machine's cores; single runs, treat +-15% as noise)\n");
