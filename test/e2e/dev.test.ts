@@ -347,6 +347,18 @@ describe("zgnode dev with ethers v6 and viem", () => {
     ws.close();
   });
 
+  it("serves /health and Prometheus /metrics with head, txpool and RPC counts and latency", async () => {
+    dumpLogsOnFailure();
+    const head = await provider.getBlockNumber();
+    expect(await (await fetch(`${node.url}/health`)).json()).toMatchObject({ status: "ok", chainId: CHAIN_ID, head });
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+    expect(text).toContain(`zgnode_chain_head_number ${head}`);
+    expect(text).toMatch(/^zgnode_txpool_pending \d+/m);
+    expect(text).toMatch(/^zgnode_rpc_requests_total\{method="eth_sendRawTransaction",outcome="ok"\} [1-9]/m);
+    expect(text).toMatch(/^zgnode_rpc_request_duration_seconds_count\{method="eth_call"\} [1-9]/m);
+    expect(text).toMatch(/^zgnode_rpc_ws_connections \d+/m);
+  });
+
   it("state and head survive a clean restart (SIGINT) and a crash (SIGKILL) on the same datadir", async () => {
     dumpLogsOnFailure();
     const before = await provider.getBlock("latest");
