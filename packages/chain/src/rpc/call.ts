@@ -140,7 +140,14 @@ export function callBlock(block: Block, args: CallArgs, _vm: VM): Block {
 }
 
 /** Builds an unsigned tx that runTx executes as if sent by `args.from`. */
-export async function callTransaction(vm: VM, block: Block, args: CallArgs, gasLimit: bigint): Promise<TypedTransaction> {
+export async function callTransaction(
+  vm: VM,
+  block: Block,
+  args: CallArgs,
+  gasLimit: bigint,
+  /** The type when the call names no fee fields (geth: legacy for eth_call, EIP-1559 for eth_simulateV1). */
+  defaultType: number = TransactionType.Legacy,
+): Promise<TypedTransaction> {
   const account = await vm.stateManager.getAccount(args.from);
   const nonce = args.nonce ?? account?.nonce ?? 0n;
   let type = args.type;
@@ -148,8 +155,10 @@ export async function callTransaction(vm: VM, block: Block, args: CallArgs, gasL
     if (args.authorizationList !== undefined) type = TransactionType.EOACodeEIP7702;
     else if (args.blobVersionedHashes !== undefined) type = TransactionType.BlobEIP4844;
     else if (args.maxFeePerGas !== undefined || args.maxPriorityFeePerGas !== undefined) type = TransactionType.FeeMarketEIP1559;
-    else if (args.accessList !== undefined) type = TransactionType.AccessListEIP2930;
-    else type = TransactionType.Legacy;
+    else if (args.gasPrice !== undefined)
+      type = args.accessList !== undefined ? TransactionType.AccessListEIP2930 : TransactionType.Legacy;
+    else if (args.accessList !== undefined && defaultType === TransactionType.Legacy) type = TransactionType.AccessListEIP2930;
+    else type = defaultType;
   }
   const baseFee = block.header.baseFeePerGas ?? 0n;
   const data: Record<string, unknown> = {

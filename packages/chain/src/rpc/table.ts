@@ -60,6 +60,7 @@ import {
   parseStorageKey,
 } from "./params.ts";
 import { signDevMessage, signDevTransaction, signDevTypedData } from "./signer.ts";
+import { simulateV1 } from "./simulate.ts";
 import { CallTracer, StructLogger, type StructLoggerConfig } from "./tracers.ts";
 import { VmCache } from "./vmCache.ts";
 
@@ -503,6 +504,17 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
           },
           warmCall(args),
         );
+      },
+      1,
+    ),
+
+    eth_simulateV1: m(
+      [{ type: "object" }, S.blockId],
+      async (p) => {
+        const base = await requireBlock(parseBlockId(p[1], 1));
+        // A fresh VM: simulated blocks commit state on it block after block.
+        const vm = await chain.vmAt(base);
+        return simulateV1(base, { vm, gasCap }, p[0]);
       },
       1,
     ),

@@ -1,0 +1,284 @@
+import type { Block } from "@ethereumjs/block";
+import type { EVMResult, Log, Message } from "@ethereumjs/evm";
+import { RLP } from "@ethereumjs/rlp";
+import { TransactionType, type TypedTransaction } from "@ethereumjs/tx";
+import { createAddressFromString } from "@ethereumjs/util";
+import { buildBlock, type RunTxResult, type VM } from "@ethereumjs/vm";
+import { keccak256 } from "@zgnode/crypto";
+import { bytesToHex, type Hex, RpcError, RpcErrorCode, toQuantity } from "@zgnode/utils";
+import { applyStateOverrides, type CallArgs, callTransaction, parseCallArgs, parseStateOverrides } from "./call.ts";
+import { formatHeaderFields, formatTransaction, type JsonObject } from "./format.ts";
+import { parseAddress, parseHash, parseObject, parseOptionalQuantity } from "./params.ts";
+
+/**
+ * eth_simulateV1: executes a sequence of blocks of calls on top of a stored block, each with optional block and
+ * state overrides, and answers with the resulting blocks (as eth_getBlockByNumber would) plus per-call results.
+ * Blocks are assembled by @ethereumjs's BlockBuilder on a throwaway VM (system calls, roots, requests), the calls
+ * are unsigned transactions sent as `from`, as in geth.
+ */
+
+/** execution-apis error codes of eth_simulateV1. */
+export const SimulateErrorCode = {
+  NONCE_TOO_LOW: -38010,
+  NONCE_TOO_HIGH: -38011,
+  BASE_FEE_TOO_LOW: -38012,
+  INTRINSIC_GAS: -38013,
+  INSUFFICIENT_FUNDS: -38014,
+  BLOCK_GAS_LIMIT: -38015,
+  BLOCK_NUMBER_ORDER: -38020,
+  BLOCK_TIMESTAMP_ORDER: -38021,
+  TOO_MANY_CALLS: -38026,
+  VM_ERROR: -32015,
+  CLIENT_LIMIT: -38026,
+} as const;
+
+const MAX_BLOCKS = 256;
+const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+const TRANSFER_ADDRESS = `0x${"ee".repeat(20)}`;
+const ZERO32 = new Uint8Array(32);
+
+interface BlockOverrides {
+  number?: bigint;
+  time?: bigint;
+  gasLimit?: bigint;
+  feeRecipient?: string;
+  prevRandao?: Uint8Array;
+  baseFeePerGas?: bigint;
+}
+
+function parseBlockOverrides(value: unknown): BlockOverrides {
+  if (value === undefined || value === null) return {};
+  const o = parseObject(value, 0);
+  return {
+    number: parseOptionalQuantity(o.number, 0),
+    time: parseOptionalQuantity(o.time, 0),
+    gasLimit: parseOptionalQuantity(o.gasLimit, 0),
+    feeRecipient: o.feeRecipient === undefined ? undefined : parseAddress(o.feeRecipient, 0).toString(),
+    prevRandao: o.prevRandao === undefined ? undefined : parseHash(o.prevRandao, 0),
+    baseFeePerGas: parseOptionalQuantity(o.baseFeePerGas, 0),
+  };
+}
+
+function simError(code: number, message: string): RpcError {
+  return new RpcError(code, message);
+}
+
+/** Maps a pre-execution failure (nonce, fees, funds, gas) to the simulate error codes. */
+function txError(err: unknown): RpcError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const short = msg.replace(/ \(.*$/s, "");
+  if (/nonce/i.test(msg) && /account has nonce of: (\d+) tx has nonce of: (\d+)/.test(msg)) {
+    const [, state, tx] = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(msg)!;
+    return BigInt(tx!) < BigInt(state!)
+      ? simError(SimulateErrorCode.NONCE_TOO_LOW, `nonce too low: tx ${tx} state ${state}`)
+      : simError(SimulateErrorCode.NONCE_TOO_HIGH, `nonce too high: tx ${tx} state ${state}`);
+  }
+  if (/baseFeePerGas|base fee/i.test(msg))
+    return simError(SimulateErrorCode.BASE_FEE_TOO_LOW, "max fee per gas less than block base fee");
+  if (/enough funds|insufficient/i.test(msg))
+    return simError(SimulateErrorCode.INSUFFICIENT_FUNDS, "insufficient funds for gas * price + value");
+  if (/intrinsic|gas limit is too low/i.test(msg)) return simError(SimulateErrorCode.INTRINSIC_GAS, "intrinsic gas too low");
+  if (/higher gas limit than|remaining gas/i.test(msg))
+    return simError(SimulateErrorCode.BLOCK_GAS_LIMIT, "block gas limit reached");
+  return simError(RpcErrorCode.SERVER_ERROR, short);
+}
+
+interface SimContext {
+  /** A throwaway VM at the base block's post-state. */
+  vm: VM;
+  /** Default gas of a call without `gas` (geth: min(remaining block gas, RPC gas cap)). */
+  gasCap: bigint;
+}
+
+/** Collects value transfers (top level and internal) as ERC-20 style Transfer logs from 0xeee…e (traceTransfers). */
+function transferLog(from: Uint8Array, to: Uint8Array, value: bigint): Log {
+  const pad = (a: Uint8Array) => {
+    const out = new Uint8Array(32);
+    out.set(a, 12);
+    return out;
+  };
+  const data = new Uint8Array(32);
+  let v = value;
+  for (let i = 31; i >= 0 && v > 0n; i--) {
+    data[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return [
+    createAddressFromString(TRANSFER_ADDRESS).bytes,
+    [Buffer.from(TRANSFER_TOPIC.slice(2), "hex"), pad(from), pad(to)],
+    data,
+  ];
+}
+
+export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown): Promise<JsonObject[]> {
+  const opts = parseObject(optsRaw, 0);
+  const calls = opts.blockStateCalls;
+  if (!Array.isArray(calls)) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "blockStateCalls must be an array");
+  if (calls.length > MAX_BLOCKS) throw simError(SimulateErrorCode.CLIENT_LIMIT, "too many blocks");
+  const validation = opts.validation === true;
+  const traceTransfers = opts.traceTransfers === true;
+  const fullTx = opts.returnFullTransactions === true;
+  const vm = ctx.vm;
+  const out: JsonObject[] = [];
+  let parent = base;
+  // geth's gas budget: the RPC gas cap shared by every call of the request; a call without `gas` gets
+  // min(remaining block gas, remaining budget).
+  let budget = ctx.gasCap;
+
+  // Parse everything first: bad input fails before any execution.
+  const plan = calls.map((raw) => {
+    const bsc = raw === null || raw === undefined ? {} : parseObject(raw, 0);
+    const callList = bsc.calls === undefined || bsc.calls === null ? [] : bsc.calls;
+    if (!Array.isArray(callList)) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "calls must be an array");
+    return {
+      overrides: parseBlockOverrides(bsc.blockOverrides),
+      state: parseStateOverrides(bsc.stateOverrides, 0),
+      calls: callList.map((c) => parseCallArgs(c, 0)),
+    };
+  });
+
+  // Expand block-number gaps into empty blocks, as geth does.
+  const blocks: typeof plan = [];
+  let prevNumber = base.header.number;
+  let prevTime = base.header.timestamp;
+  for (const p of plan) {
+    const number = p.overrides.number ?? prevNumber + 1n;
+    if (number <= prevNumber)
+      throw simError(SimulateErrorCode.BLOCK_NUMBER_ORDER, `block numbers must be in order: ${number} <= ${prevNumber}`);
+    for (let n = prevNumber + 1n; n < number; n++) {
+      prevTime += 12n;
+      blocks.push({ overrides: { number: n, time: prevTime }, state: new Map(), calls: [] });
+    }
+    const time = p.overrides.time ?? prevTime + 12n;
+    if (time <= prevTime)
+      throw simError(SimulateErrorCode.BLOCK_TIMESTAMP_ORDER, `block timestamps must be in order: ${time} <= ${prevTime}`);
+    blocks.push({ ...p, overrides: { ...p.overrides, number, time } });
+    prevNumber = number;
+    prevTime = time;
+  }
+  if (blocks.length > MAX_BLOCKS) throw simError(SimulateErrorCode.CLIENT_LIMIT, "too many blocks");
+
+  for (const b of blocks) {
+    const number = b.overrides.number!;
+    const timestamp = b.overrides.time!;
+    vm.common.setHardforkBy({ blockNumber: number, timestamp });
+    await applyStateOverrides(vm, b.state);
+    const gasLimit = b.overrides.gasLimit ?? parent.header.gasLimit;
+    const headerData: Record<string, unknown> = {
+      number,
+      timestamp,
+      gasLimit,
+      coinbase: b.overrides.feeRecipient ?? parent.header.coinbase,
+      mixHash: b.overrides.prevRandao ?? ZERO32,
+      extraData: new Uint8Array(),
+      difficulty: 0n,
+    };
+    if (vm.common.isActivatedEIP(1559)) {
+      headerData.baseFeePerGas = b.overrides.baseFeePerGas ?? (validation ? parent.header.calcNextBaseFee() : 0n);
+    }
+    if (vm.common.isActivatedEIP(4788)) headerData.parentBeaconBlockRoot = ZERO32;
+    const builder = await buildBlock(vm, {
+      parentBlock: parent,
+      headerData: headerData as never,
+      withdrawals: vm.common.isActivatedEIP(4895) ? [] : undefined,
+      blockOpts: { putBlockIntoBlockchain: false, common: vm.common, skipConsensusFormatValidation: true },
+    });
+    const envBlock = { header: { ...headerData, baseFeePerGas: headerData.baseFeePerGas } } as unknown as Block;
+    const txs: TypedTransaction[] = [];
+    const results: { result: RunTxResult; transfers: Log[] }[] = [];
+    let gasUsed = 0n;
+    for (const args of b.calls) {
+      const remaining = gasLimit - gasUsed;
+      const gas = args.gas ?? (remaining < budget ? remaining : budget);
+      const callArgs: CallArgs = validation ? args : { ...args };
+      let tx: TypedTransaction;
+      try {
+        tx = await callTransaction(vm, envBlock, callArgs, gas, TransactionType.FeeMarketEIP1559);
+      } catch (err) {
+        throw txError(err);
+      }
+      const transfers: Log[] = [];
+      const events = vm.evm.events!;
+      const onMessage = (msg: Message) => {
+        if (traceTransfers && msg.value > 0n && msg.to !== undefined && !msg.delegatecall) {
+          transfers.push(transferLog(msg.caller.bytes, msg.to.bytes, msg.value));
+        }
+      };
+      const onAfter = (_res: EVMResult) => {};
+      events.on("beforeMessage", onMessage);
+      events.on("afterMessage", onAfter);
+      let result: RunTxResult;
+      try {
+        result = await builder.addTransaction(tx, { skipHardForkValidation: true });
+      } catch (err) {
+        throw txError(err);
+      } finally {
+        events.off("beforeMessage", onMessage);
+        events.off("afterMessage", onAfter);
+      }
+      gasUsed += result.totalGasSpent;
+      budget = budget > result.totalGasSpent ? budget - result.totalGasSpent : 0n;
+      txs.push(tx);
+      results.push({ result, transfers: result.execResult.exceptionError === undefined ? transfers : [] });
+    }
+    const { block } = await builder.build();
+    const blockHash = block.hash();
+    const txHashes = txs.map((tx) => keccak256(tx.serialize()));
+    const json = formatHeaderFields(block.header);
+    // The size of the block as geth assembles it (header, these txs, no uncles, withdrawals).
+    const body = [
+      block.header.raw(),
+      txs.map((tx) => (tx.type === TransactionType.Legacy ? (tx.raw() as Uint8Array[]) : tx.serialize())),
+      [],
+      (block.withdrawals ?? []).map((w) => w.raw()),
+    ];
+    json.size = toQuantity(RLP.encode(body as never).length);
+    json.uncles = [];
+    json.withdrawals = [];
+    const inclusion = (i: number) => ({
+      blockHash,
+      blockNumber: number,
+      blockTimestamp: timestamp,
+      index: i,
+      baseFeePerGas: block.header.baseFeePerGas,
+    });
+    json.transactions = fullTx
+      ? txs.map((tx, i) => ({ ...formatTransaction(tx, inclusion(i)), hash: bytesToHex(txHashes[i]!) }))
+      : txHashes.map((h) => bytesToHex(h));
+    let logIndex = 0;
+    json.calls = results.map(({ result, transfers }, i) => {
+      const ex = result.execResult;
+      const logs = [...transfers, ...(ex.exceptionError === undefined ? (ex.logs ?? []) : [])].map((log) => ({
+        address: bytesToHex(log[0]),
+        topics: log[1].map((t) => bytesToHex(t)),
+        data: bytesToHex(log[2]),
+        blockNumber: toQuantity(number),
+        transactionHash: bytesToHex(txHashes[i]!),
+        transactionIndex: toQuantity(i),
+        blockHash: bytesToHex(blockHash),
+        blockTimestamp: toQuantity(timestamp),
+        logIndex: toQuantity(logIndex++),
+        removed: false,
+      }));
+      const call: JsonObject = {
+        returnData: bytesToHex(ex.returnValue),
+        logs,
+        gasUsed: toQuantity(result.totalGasSpent),
+        maxUsedGas: toQuantity(result.totalGasSpent + result.gasRefund),
+        status: ex.exceptionError === undefined ? "0x1" : "0x0",
+      };
+      if (ex.exceptionError !== undefined) {
+        call.error =
+          ex.exceptionError.error === "revert"
+            ? { code: 3, message: "execution reverted", data: bytesToHex(ex.returnValue) }
+            : { code: SimulateErrorCode.VM_ERROR, message: ex.exceptionError.error };
+      }
+      return call;
+    });
+    out.push(json);
+    parent = block;
+  }
+  return out;
+}
+
+export type { Hex };
