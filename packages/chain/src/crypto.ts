@@ -19,14 +19,11 @@ type CKzg = {
 };
 
 let kzg: KZG | undefined;
+let cKzg: CKzg | undefined;
 
-/**
- * The KZG backend for blob transactions: c-kzg (native, with the mainnet trusted setup bundled), adapted to the
- * hex-string interface `@ethereumjs` expects in `common.customCrypto.kzg`. Without it, decoding a block that holds a
- * blob transaction throws. Loaded once per process (the trusted setup is global in c-kzg).
- */
-export function getKzg(): KZG {
-  if (kzg) return kzg;
+/** c-kzg with the trusted setup loaded (~6 s on this machine: done on first use, not at startup). */
+function loadCKzg(): CKzg {
+  if (cKzg) return cKzg;
   const c = require("c-kzg") as CKzg;
   try {
     c.loadTrustedSetup(0);
@@ -34,25 +31,41 @@ export function getKzg(): KZG {
     // Already loaded by another user in this process.
     if (!/already loaded/i.test((err as Error).message)) throw err;
   }
+  cKzg = c;
+  return c;
+}
+
+/** True once the trusted setup has been loaded (a blob was verified or computed). */
+export function isKzgLoaded(): boolean {
+  return cKzg !== undefined;
+}
+
+/**
+ * The KZG backend for blob transactions: c-kzg (native, with the mainnet trusted setup bundled), adapted to the
+ * hex-string interface `@ethereumjs` expects in `common.customCrypto.kzg`. Without it, decoding a block that holds a
+ * blob transaction throws. The trusted setup loads lazily on the first KZG call.
+ */
+export function getKzg(): KZG {
+  if (kzg) return kzg;
   const b = hexToBytes;
   const h = (x: Uint8Array): string => bytesToHex(x);
   kzg = {
-    blobToKzgCommitment: (blob) => h(c.blobToKzgCommitment(b(blob))),
-    computeBlobProof: (blob, commitment) => h(c.computeBlobKzgProof(b(blob), b(commitment))),
-    verifyProof: (commitment, z, y, proof) => c.verifyKzgProof(b(commitment), b(z), b(y), b(proof)),
+    blobToKzgCommitment: (blob) => h(loadCKzg().blobToKzgCommitment(b(blob))),
+    computeBlobProof: (blob, commitment) => h(loadCKzg().computeBlobKzgProof(b(blob), b(commitment))),
+    verifyProof: (commitment, z, y, proof) => loadCKzg().verifyKzgProof(b(commitment), b(z), b(y), b(proof)),
     verifyBlobProofBatch: (blobs, commitments, proofs) =>
-      c.verifyBlobKzgProofBatch(blobs.map(b), commitments.map(b), proofs.map(b)),
-    computeCells: (blob) => c.computeCells(b(blob)).map(h),
+      loadCKzg().verifyBlobKzgProofBatch(blobs.map(b), commitments.map(b), proofs.map(b)),
+    computeCells: (blob) => loadCKzg().computeCells(b(blob)).map(h),
     computeCellsAndProofs: (blob) => {
-      const [cells, proofs] = c.computeCellsAndKzgProofs(b(blob));
+      const [cells, proofs] = loadCKzg().computeCellsAndKzgProofs(b(blob));
       return [cells.map(h), proofs.map(h)];
     },
     recoverCellsAndProofs: (indices, cells) => {
-      const [rc, rp] = c.recoverCellsAndKzgProofs(indices, cells.map(b));
+      const [rc, rp] = loadCKzg().recoverCellsAndKzgProofs(indices, cells.map(b));
       return [rc.map(h), rp.map(h)];
     },
     verifyCellKzgProofBatch: (commitments, indices, cells, proofs) =>
-      c.verifyCellKzgProofBatch(commitments.map(b), indices, cells.map(b), proofs.map(b)),
+      loadCKzg().verifyCellKzgProofBatch(commitments.map(b), indices, cells.map(b), proofs.map(b)),
   };
   return kzg;
 }

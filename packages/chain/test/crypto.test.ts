@@ -36,3 +36,17 @@ describe("native sender recovery", () => {
     expect(() => nativeEcrecover(new Uint8Array(32), 5n, new Uint8Array(32), new Uint8Array(32))).toThrow();
   });
 });
+
+describe("KZG", () => {
+  it("loads the trusted setup lazily and computes a commitment that verifies", async () => {
+    const { getKzg, isKzgLoaded } = await import("../src/crypto.ts");
+    const kzg = getKzg();
+    createDevGenesis(); // creating chains must not load it
+    expect(isKzgLoaded()).toBe(false);
+    const blob = `0x${"00".repeat(131072)}`;
+    const commitment = kzg.blobToKzgCommitment(blob);
+    expect(isKzgLoaded()).toBe(true);
+    const proof = kzg.computeBlobProof(blob, commitment);
+    expect(kzg.verifyBlobProofBatch([blob], [commitment], [proof])).toBe(true);
+  });
+});
