@@ -7,7 +7,17 @@ import { ConsensusErrorCode } from "./errors.ts";
 import type { ConsensusMetrics } from "./metrics.ts";
 import { type ConsensusEngineOptions, defaultConsensusEngineOptions } from "./options.ts";
 import type { ConsensusSigner } from "./privval.ts";
-import type { BlockId, CommitCertificate, EngineInput, EngineOutput, Proposal, Timeout, Vote } from "./types.ts";
+import {
+  type BlockId,
+  type CommitCertificate,
+  type EngineInput,
+  type EngineOutput,
+  type Proposal,
+  Step,
+  type Timeout,
+  type Vote,
+  VoteType,
+} from "./types.ts";
 import type { ValidatorSet } from "./validators.ts";
 import type { ConsensusWal } from "./wal.ts";
 
@@ -64,12 +74,15 @@ export interface ConsensusDriverDeps {
   /** Null for a full node that follows without voting. */
   signer: ConsensusSigner | null;
   /** Null only in tests: a validator without a WAL can equivocate after a crash (privval still refuses). */
-  wal: ConsensusWal | null;
+  wal: ConsensusWalLike | null;
   logger?: Logger;
   metrics?: ConsensusMetrics;
   onCommit?: (height: number, certificate: CommitCertificate) => void;
   onEvidence?: (evidence: { voteA: Vote; voteB: Vote }) => void;
 }
+
+/** The part of `ConsensusWal` the driver uses. */
+export type ConsensusWalLike = Pick<ConsensusWal, "append" | "sync" | "writeEndHeight" | "inputsSince">;
 
 type FutureMessage = { kind: "proposal"; proposal: Proposal } | { kind: "vote"; vote: Vote };
 
@@ -252,7 +265,12 @@ export class ConsensusDriver {
           break;
         case "signProposal": {
           if (out.proposal.height !== this.height || !this.deps.signer) break;
-          const signed = await this.sign(() => (this.deps.signer as ConsensusSigner).signProposal(out.proposal), afterReplay);
+          const signed = await this.sign(
+            () => (this.deps.signer as ConsensusSigner).signProposal(out.proposal),
+            afterReplay,
+            out.proposal.round,
+            Step.PROPOSE,
+          );
           if (!signed) break;
           this.send(() => this.deps.transport.broadcastProposal(signed));
           await this.input({ type: "proposal", proposal: signed });
@@ -260,7 +278,12 @@ export class ConsensusDriver {
         }
         case "signVote": {
           if (out.vote.height !== this.height || !this.deps.signer) break;
-          const signed = await this.sign(() => (this.deps.signer as ConsensusSigner).signVote(out.vote), afterReplay);
+          const signed = await this.sign(
+            () => (this.deps.signer as ConsensusSigner).signVote(out.vote),
+            afterReplay,
+            out.vote.round,
+            out.vote.type === VoteType.PREVOTE ? Step.PREVOTE : Step.PRECOMMIT,
+          );
           if (!signed) break;
           this.send(() => this.deps.transport.broadcastVote(signed));
           await this.input({ type: "vote", vote: signed });
@@ -286,19 +309,25 @@ export class ConsensusDriver {
   }
 
   /** Everything that led to this message is fsynced before privval signs it and before it leaves the node. */
-  private async sign<T>(fn: () => Promise<T>, afterReplay: boolean): Promise<T | undefined> {
+  private async sign<T>(fn: () => Promise<T>, afterReplay: boolean, round: number, step: Step): Promise<T | undefined> {
     await this.deps.wal?.sync();
     try {
       return await fn();
     } catch (err) {
-      if (isCodedError(err) && err.code === ConsensusErrorCode.DOUBLE_SIGN) {
-        this.deps.metrics?.signRefused.inc();
-        // After a replay, requests the node already answered before crashing are expected to be superseded.
-        if (afterReplay) this.log.debug({ err: err.message }, "superseded sign request after replay");
-        else this.log.error({ err: err.message }, "refused to double-sign");
-        return undefined;
+      if (!isCodedError(err) || err.code !== ConsensusErrorCode.DOUBLE_SIGN) throw err;
+      this.deps.metrics?.signRefused.inc();
+      if (round === this.engine.round && step === this.engine.step) {
+        // Privval knows more than the engine (the WAL was lost or torn), and the engine now waits for a message we
+        // cannot sign. Leave the round as a precommit timeout would: changing rounds never affects safety (locks
+        // and quorums do), and without it a validator holding a quorum alone would wait forever for its own vote.
+        this.log.error({ err: err.message }, "refused to double-sign; moving to the next round");
+        const t = this.opts.engine.timeouts;
+        this.schedule({ height: this.height, round, step: "precommit" }, t.precommitMs + round * t.precommitDeltaMs);
+      } else {
+        // Typically after a WAL replay: a request the node answered before crashing, since superseded.
+        this.log[afterReplay ? "debug" : "warn"]({ err: err.message }, "superseded sign request refused");
       }
-      throw err;
+      return undefined;
     }
   }
 
