@@ -19,6 +19,7 @@ import {
   importRlpChain,
   LocalSealer,
   parseGethGenesis,
+  producerView,
   TxPool,
   txPoolView,
 } from "@zgnode/chain";
@@ -124,7 +125,10 @@ export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: Cl
     const ethTable = createEthRpcTable({
       chain: chainView(chain),
       pool: txPoolView(pool),
-      producer: { sealNow: async () => (await sealer.sealNow()).block },
+      producer: producerView(chain, {
+        poolTxs: () => pool.selectForBlock(sealer.options.maxTxsPerBlock),
+        sealNow: async () => (await sealer.sealNow()).block,
+      }),
       signer: isDevGenesis ? devSigner() : undefined,
       clientVersion: CLIENT_VERSION,
       rpcGasCap: chain.options.rpcGasCap,
