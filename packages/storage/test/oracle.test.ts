@@ -116,7 +116,7 @@ describe("oracle: @0glabs/0g-ts-sdk 0.3.3 and @0gfoundation/0g-ts-sdk 1.2.8", ()
     for (const size of sizes) await compareWithSdks(pseudoRandomBytes(size, size));
   });
 
-  it("matches on random sizes and contents", { timeout: 120_000 }, async () => {
+  it("matches on random sizes and contents", { timeout: FULL ? 3_600_000 : 300_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: FULL ? 64 * 1024 * 1024 : 2 * 1024 * 1024 }),
