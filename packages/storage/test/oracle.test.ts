@@ -111,7 +111,7 @@ async function compareWithSdks(data: Uint8Array): Promise<void> {
 describe("oracle: @0glabs/0g-ts-sdk 0.3.3 and @0gfoundation/0g-ts-sdk 1.2.8", () => {
   const sizes = boundarySizes();
   it(`matches on ${sizes.length} boundary sizes up to ${MAX_BOUNDARY} bytes${FULL ? " (full sweep)" : ""}`, {
-    timeout: FULL ? 3_600_000 : 120_000,
+    timeout: FULL ? 3_600_000 : 300_000,
   }, async () => {
     for (const size of sizes) await compareWithSdks(pseudoRandomBytes(size, size));
   });
