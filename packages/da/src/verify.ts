@@ -32,7 +32,7 @@ export function verifyPayloadHeader(header: PayloadHeader): void {
   }
 }
 
-function checkShape(commitments: Uint8Array[], c: CellWithProof): void {
+export function checkCellShape(commitments: Uint8Array[], c: CellWithProof): void {
   const at = { blob: c.blob, index: c.index };
   if (!Number.isInteger(c.blob) || c.blob < 0 || c.blob >= commitments.length) {
     throw new DaError(DaErrorCode.INVALID_INDEX, `blob ${c.blob} is out of range`, at);
@@ -63,7 +63,7 @@ function batchOk(commitments: Uint8Array[], cells: CellWithProof[]): boolean {
  * Malformed input (lengths, indices) throws `DA_INVALID_LENGTH`/`DA_INVALID_INDEX` naming the cell.
  */
 export function verifyCells(commitments: Uint8Array[], cells: CellWithProof[]): CellVerdict {
-  for (const c of cells) checkShape(commitments, c);
+  for (const c of cells) checkCellShape(commitments, c);
   if (batchOk(commitments, cells)) return { ok: true };
   const bad: CellCoordinate[] = [];
   const search = (part: CellWithProof[]): void => {

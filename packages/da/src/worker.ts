@@ -1,37 +1,72 @@
 /**
- * KZG worker thread: loads the trusted setup once, then runs one native task per message. Results travel back as
- * flat buffers in the transfer list, so nothing bulky is copied between threads.
+ * KZG worker thread: loads the trusted setup once, then runs one native task per message. Bulky inputs and results
+ * travel as flat buffers in the transfer list, so nothing large is copied between threads.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { isCodedError } from "@zgnode/utils";
+import { flatten, split } from "./buffers.ts";
+import { BYTES_PER_CELL, BYTES_PER_COMMITMENT, BYTES_PER_PROOF } from "./constants.ts";
 import { encodeBlob, loadKzg, recoverCells } from "./kzg.ts";
+import { type CellCoordinate, verifyCells } from "./verify.ts";
 
 export type WorkerRequest =
   | { id: number; op: "encode"; blob: Uint8Array }
-  | { id: number; op: "recover"; indices: number[]; cells: Uint8Array };
+  | { id: number; op: "recover"; indices: number[]; cells: Uint8Array }
+  | {
+      id: number;
+      op: "verify";
+      commitments: Uint8Array;
+      blobs: number[];
+      indices: number[];
+      cells: Uint8Array;
+      proofs: Uint8Array;
+    };
+
+export type WorkerResult =
+  | { op: "encode"; commitment: Uint8Array; cells: Uint8Array; proofs: Uint8Array }
+  | { op: "recover"; cells: Uint8Array; proofs: Uint8Array }
+  | { op: "verify"; bad: CellCoordinate[] };
 
 export type WorkerResponse =
-  | { id: number; ok: true; commitment?: Uint8Array; cells: Uint8Array; proofs: Uint8Array; seconds: number; cpuSeconds: number }
+  | { id: number; ok: true; result: WorkerResult; seconds: number; cpuSeconds: number }
   | { id: number; ok: false; code: string; message: string };
 
 export type WorkerReady = { ready: true } | { ready: false; message: string };
 
-function flatten(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.length * parts[0].length);
-  for (let i = 0; i < parts.length; i++) out.set(parts[i], i * parts[0].length);
-  return out;
-}
+/** Marks the threads this module serves, so importing it anywhere else (a test runner's thread) does nothing. */
+export const KZG_WORKER_ROLE = "zgnode-da-kzg";
 
-function split(flat: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let o = 0; o < flat.length; o += size) out.push(flat.subarray(o, o + size));
-  return out;
+function run(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuffer[] } {
+  if (req.op === "encode") {
+    const e = encodeBlob(req.blob);
+    const result = {
+      op: req.op,
+      commitment: e.commitment,
+      cells: flatten(e.cells, BYTES_PER_CELL),
+      proofs: flatten(e.proofs, BYTES_PER_PROOF),
+    };
+    return { result, transfer: [result.cells.buffer as ArrayBuffer, result.proofs.buffer as ArrayBuffer] };
+  }
+  if (req.op === "recover") {
+    const r = recoverCells(req.indices, split(req.cells, BYTES_PER_CELL));
+    const result = { op: req.op, cells: flatten(r.cells, BYTES_PER_CELL), proofs: flatten(r.proofs, BYTES_PER_PROOF) };
+    return { result, transfer: [result.cells.buffer as ArrayBuffer, result.proofs.buffer as ArrayBuffer] };
+  }
+  const commitments = split(req.commitments, BYTES_PER_COMMITMENT);
+  const cells = split(req.cells, BYTES_PER_CELL);
+  const proofs = split(req.proofs, BYTES_PER_PROOF);
+  const verdict = verifyCells(
+    commitments,
+    req.blobs.map((blob, i) => ({ blob, index: req.indices[i], cell: cells[i], proof: proofs[i] })),
+  );
+  return { result: { op: req.op, bad: verdict.ok ? [] : verdict.bad }, transfer: [] };
 }
 
 const port = parentPort;
-if (port) {
+const data = workerData as { role?: string; precompute: number } | null;
+if (port && data?.role === KZG_WORKER_ROLE) {
   try {
-    loadKzg((workerData as { precompute: number }).precompute);
+    loadKzg(data.precompute);
     port.postMessage({ ready: true } satisfies WorkerReady);
   } catch (err) {
     port.postMessage({ ready: false, message: (err as Error).message } satisfies WorkerReady);
@@ -40,33 +75,16 @@ if (port) {
     const started = performance.now();
     const cpu = process.threadCpuUsage();
     try {
-      let res: WorkerResponse;
-      if (req.op === "encode") {
-        const encoded = encodeBlob(req.blob);
-        res = {
-          id: req.id,
-          ok: true,
-          commitment: encoded.commitment,
-          cells: flatten(encoded.cells),
-          proofs: flatten(encoded.proofs),
-          seconds: 0,
-          cpuSeconds: 0,
-        };
-      } else {
-        const recovered = recoverCells(req.indices, split(req.cells, req.cells.length / req.indices.length));
-        res = {
-          id: req.id,
-          ok: true,
-          cells: flatten(recovered.cells),
-          proofs: flatten(recovered.proofs),
-          seconds: 0,
-          cpuSeconds: 0,
-        };
-      }
-      res.seconds = (performance.now() - started) / 1000;
+      const { result, transfer } = run(req);
       const used = process.threadCpuUsage(cpu);
-      res.cpuSeconds = (used.user + used.system) / 1e6;
-      port.postMessage(res, [res.cells.buffer as ArrayBuffer, res.proofs.buffer as ArrayBuffer]);
+      const res: WorkerResponse = {
+        id: req.id,
+        ok: true,
+        result,
+        seconds: (performance.now() - started) / 1000,
+        cpuSeconds: (used.user + used.system) / 1e6,
+      };
+      port.postMessage(res, transfer);
     } catch (err) {
       const code = isCodedError(err) ? err.code : "DA_WORKER_FAILED";
       port.postMessage({ id: req.id, ok: false, code, message: (err as Error).message } satisfies WorkerResponse);

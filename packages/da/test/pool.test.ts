@@ -67,8 +67,53 @@ describe("KzgWorkerPool", () => {
     expect(ok.cells.length).toBe(128);
   });
 
-  it("fails work after close with DA_POOL_CLOSED", async () => {
+  it("verifies cells across workers and names the bad ones", async () => {
+    const encoded = await pool.encodePayload(seededBytes(USABLE_BYTES_PER_BLOB + 1, 23));
+    const cells = encoded.blobs.flatMap((b, blob) =>
+      b.cells.map((cell, index) => ({ blob, index, cell: new Uint8Array(cell), proof: b.proofs[index] })),
+    );
+    expect(await pool.verifyCells(encoded.commitments, cells)).toEqual({ ok: true });
+    cells[5].cell[9] ^= 4; // blob 0, index 5
+    cells[128 + 120].proof = cells[128 + 121].proof; // blob 1, index 120
+    const verdict = await pool.verifyCells(encoded.commitments, cells);
+    expect(verdict).toEqual({
+      ok: false,
+      bad: [
+        { blob: 0, index: 5 },
+        { blob: 1, index: 120 },
+      ],
+    });
+    await expect(pool.recoverPayload(payloadHeader(encoded), cells)).rejects.toMatchObject({
+      code: DaErrorCode.INVALID_CELL_PROOF,
+      data: expect.objectContaining({ blob: 0, index: 5 }),
+    });
+  });
+
+  it("recovers a payload with the KZG work in the pool", async () => {
+    const payload = seededBytes(USABLE_BYTES_PER_BLOB + 2, 24);
+    const encoded = await pool.encodePayload(payload);
+    // blob 0: odd cells (needs recovery); blob 1: the systematic half (copied)
+    const given = encoded.blobs.flatMap((b, blob) =>
+      b.cells.flatMap((cell, index) =>
+        (blob === 0 ? index % 2 === 1 : index < 64) ? [{ blob, index, cell, proof: b.proofs[index] }] : [],
+      ),
+    );
+    expect(await pool.recoverPayload(payloadHeader(encoded), given)).toEqual(payload);
+    await expect(pool.recoverPayload(payloadHeader(encoded), given.slice(1))).rejects.toMatchObject({
+      code: DaErrorCode.NOT_ENOUGH_CELLS,
+      data: { blob: 0, have: 63 },
+    });
+  });
+
+  it("fails the task of a worker that dies, replaces the worker, and fails work after close", async () => {
     const small = await KzgWorkerPool.create({ size: 1, precompute: 0 });
+    const inner = small as unknown as { slots: Array<{ worker: { terminate(): Promise<number> } }> };
+    const running = small.encodeBlob(new Uint8Array(BYTES_PER_BLOB));
+    await inner.slots[0].worker.terminate();
+    await expect(running).rejects.toMatchObject({ code: DaErrorCode.WORKER_FAILED });
+    const after = await small.encodeBlob(new Uint8Array(BYTES_PER_BLOB)); // queued until the replacement is ready
+    expect(after.cells.length).toBe(128);
+    expect(small.stats.restarts).toBe(1);
     await small.close();
     await expect(small.encodeBlob(new Uint8Array(BYTES_PER_BLOB))).rejects.toMatchObject({ code: DaErrorCode.POOL_CLOSED });
   });
