@@ -86,6 +86,8 @@ export interface SimScenario {
   /** Honest nodes that crash during the faulty phase and restart (replaying their WAL) before the heal. */
   crashes: { node: number; atMs: number; downMs: number }[];
   targetHeight: number;
+  /** Stake changes (honest validators only gain stake, so the faulty share stays below 1/3) taking effect at a height. */
+  powerChanges: { height: number; node: number; power: number }[];
 }
 
 export interface SimResult {
@@ -152,7 +154,13 @@ export function randomScenario(seed: number, opts: { faultyStake?: "under" | "ov
     crashes.push({ node, atMs, downMs: 1 + Math.floor(rng() * Math.max(1, healAtMs - atMs)) });
   }
   const minDelayMs = 1 + Math.floor(rng() * 4);
+  const powerChanges: SimScenario["powerChanges"] = [];
+  if (rng() < 0.4) {
+    const node = honest[Math.floor(rng() * honest.length)];
+    powerChanges.push({ height: 2 + Math.floor(rng() * 3), node, power: powers[node] + 1 + Math.floor(rng() * 15) });
+  }
   return {
+    powerChanges,
     seed,
     powers,
     kinds,
@@ -226,9 +234,28 @@ export function runSimulation(
   const n = sc.powers.length;
   const keys = sc.powers.map((_, i) => Uint8Array.from({ length: 48 }, (_, j) => (j === 0 ? i + 1 : (i * 31 + j) & 0xff)));
   const genesisSet = ValidatorSet.create(sc.powers.map((power, i) => ({ publicKey: keys[i], power })));
-  // Index in the (power-sorted) set of each node.
-  const setIndex = keys.map((k) => genesisSet.indexOf(k));
-  const nodeOfIndex = new Map(setIndex.map((si, node) => [si, node]));
+  // The validator set of each height, as every node's chain would compute it: one proposer increment per height,
+  // with stake changes applied at their height (which can reorder the power-sorted indices).
+  const sets = new Map<number, ValidatorSet>([[1, genesisSet]]);
+  const setFor = (height: number): ValidatorSet => {
+    let set = sets.get(height);
+    if (!set) {
+      const prev = setFor(height - 1);
+      const changes = sc.powerChanges.filter((c) => c.height === height);
+      set = changes.length
+        ? prev.withUpdates(changes.map((c) => ({ publicKey: keys[c.node], power: c.power })))
+        : prev.copyIncremented(1);
+      sets.set(height, set);
+    }
+    return set;
+  };
+  const setIndexAt = (node: number, height: number) => setFor(height).indexOf(keys[node]);
+  const nodeOfIndexAt = (index: number, height: number): number | undefined => {
+    const v = setFor(height).validators[index];
+    if (!v) return undefined;
+    const node = keys.indexOf(v.publicKey);
+    return node >= 0 ? node : undefined;
+  };
   const queue = new EventQueue();
   let now = 0;
   let healed = false;
@@ -290,8 +317,8 @@ export function runSimulation(
   const startHeight = (node: SimNode, height: number): void => {
     node.height = height;
     node.wal = [];
-    const si = setIndex[node.index];
-    process(node, node.engine.startHeight(height, node.validators, si));
+    node.validators = setFor(height);
+    process(node, node.engine.startHeight(height, node.validators, setIndexAt(node.index, height)));
     for (const early of node.engine.takeEarlyInputs()) if (node.height === height) input(node, early);
   };
 
@@ -312,7 +339,6 @@ export function runSimulation(
     if (!certificateValid(node.validators, block))
       safetyViolations.push(`node ${node.index} produced an invalid certificate at ${block.proposal.height}`);
     recordCommit(node, block);
-    node.validators = node.validators.copyIncremented(1);
     startHeight(node, block.proposal.height + 1);
   };
 
@@ -412,12 +438,12 @@ export function runSimulation(
           break;
         case "evidence": {
           evidence++;
-          const offender = nodeOfIndex.get(out.evidence.voteA.validatorIndex);
+          const offender = nodeOfIndexAt(out.evidence.voteA.validatorIndex, out.evidence.voteA.height);
           if (offender === undefined || nodes[offender].kind === "honest") falseEvidence++;
           break;
         }
         case "peerAhead": {
-          const peer = nodeOfIndex.get(out.validatorIndex);
+          const peer = nodeOfIndexAt(out.validatorIndex, out.height);
           if (peer !== undefined && now - node.syncPending >= 50) {
             node.syncPending = now;
             send(node.index, peer, { kind: "syncRequest", from: node.index, height: node.height });
@@ -462,7 +488,7 @@ export function runSimulation(
     node.engine = newEngine();
     const wal = node.wal;
     node.wal = [];
-    const held: EngineOutput[] = node.engine.startHeight(node.height, node.validators, setIndex[node.index]);
+    const held: EngineOutput[] = node.engine.startHeight(node.height, node.validators, setIndexAt(node.index, node.height));
     for (const inp of wal) {
       node.wal.push(inp);
       held.push(...node.engine.handle(inp));
@@ -516,7 +542,7 @@ export function runSimulation(
       const e = x.engine;
       const info = e.debugRound();
       console.log(
-        `node ${x.index} (${x.kind}, set idx ${setIndex[x.index]}) h=${x.height} r=${e.round} step=${e.step} locked=${e.lockedRound}:${e.lockedValue?.blockId.slice(0, 8)} valid=${e.validRound}:${e.validValue?.blockId.slice(0, 8)}`,
+        `node ${x.index} (${x.kind}, set idx ${setIndexAt(x.index, x.height)}) h=${x.height} r=${e.round} step=${e.step} locked=${e.lockedRound}:${e.lockedValue?.blockId.slice(0, 8)} valid=${e.validRound}:${e.validValue?.blockId.slice(0, 8)}`,
       );
       console.log("   ", JSON.stringify(info));
     }
