@@ -35,6 +35,14 @@ interface SenderState {
   nonce: bigint;
   balance: bigint;
   txs: Map<bigint, PoolTx>;
+  /** First nonce at or above `nonce` with no transaction: [nonce, next) is the executable run. */
+  next: bigint;
+}
+
+/** Moves `next` past the contiguous run (kept incrementally: admission stays O(1) per transaction). */
+function advance(s: SenderState): void {
+  if (s.next < s.nonce) s.next = s.nonce;
+  while (s.txs.has(s.next)) s.next++;
 }
 
 export interface TxPoolEvents {
@@ -186,12 +194,14 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     if (existing) this.byHash.delete(existing.hashHex);
     sender.txs.set(nonce, ptx);
     this.byHash.set(hashHex, ptx);
-    const executable = this.isExecutable(sender, nonce);
+    const filledGap = nonce === sender.next;
+    advance(sender);
+    const executable = nonce < sender.next;
     this.emit("tx", ptx);
     if (executable) {
       this.emit("pending", ptx);
       // A filled gap may have made queued successors executable.
-      for (let n = nonce + 1n; sender.txs.has(n); n++) this.emit("pending", sender.txs.get(n) as PoolTx);
+      if (filledGap) for (let n = nonce + 1n; n < sender.next; n++) this.emit("pending", sender.txs.get(n) as PoolTx);
     } else {
       this.emit("queued", ptx);
     }
@@ -209,9 +219,8 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     const fromHex = bytesToHex(address).toLowerCase();
     const s = this.senders.get(fromHex);
     if (!s) return (await this.chain.stateAt()).getNonce(address);
-    let n = s.nonce;
-    while (s.txs.has(n)) n++;
-    return n;
+    advance(s);
+    return s.next;
   }
 
   /** Executable transactions per sender (nonce order) and queued ones, for txpool_content / txpool_inspect. */
@@ -277,6 +286,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     const s = this.senders.get(p.fromHex);
     if (s) {
       s.txs.delete(p.nonce);
+      if (p.nonce < s.next) s.next = p.nonce;
       if (s.txs.size === 0) this.senders.delete(p.fromHex);
     }
     return true;
@@ -322,30 +332,23 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
       const acct = await view.getAccount(from);
       s = this.senders.get(fromHex); // another add may have created it meanwhile
       if (!s) {
-        s = { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n, txs: new Map() };
+        s = { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n, txs: new Map(), next: acct?.nonce ?? 0n };
         this.senders.set(fromHex, s);
       }
     }
     return s;
   }
 
-  private isExecutable(s: SenderState, nonce: bigint): boolean {
-    for (let n = s.nonce; n < nonce; n++) if (!s.txs.has(n)) return false;
-    return true;
-  }
-
   private executableRun(s: SenderState): PoolTx[] {
+    advance(s);
     const out: PoolTx[] = [];
-    for (let n = s.nonce; ; n++) {
-      const t = s.txs.get(n);
-      if (!t) break;
-      out.push(t);
-    }
+    for (let n = s.nonce; n < s.next; n++) out.push(s.txs.get(n) as PoolTx);
     return out;
   }
 
   private queuedCount(s: SenderState): number {
-    return s.txs.size - this.executableRun(s).length;
+    advance(s);
+    return s.txs.size - Number(s.next - s.nonce);
   }
 
   /** Frees one slot by dropping the newest queued transaction of another sender. */
@@ -385,6 +388,8 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
           this.byHash.delete(t.hashHex);
         }
       }
+      s.next = s.nonce;
+      advance(s);
       if (s.txs.size === 0) this.senders.delete(fromHex);
     }
     this.updateGauges();
