@@ -188,6 +188,9 @@ export async function callTransaction(
   const fast = fastCallTx(vm, type, data, args);
   if (fast !== undefined) return fast;
   const common = vm.common.copy();
+  // eth_simulateV1 defaults a call's gas to the RPC cap, above EIP-7825's per-tx limit, and geth hashes that tx
+  // as is: build it under the last fork without the limit (execution checks only intrinsic gas against it).
+  if (common.isActivatedEIP(7825) && gasLimit > common.param("maxTransactionGasLimit")) common.setHardfork("prague");
   let tx: TypedTransaction;
   try {
     tx = createTx(data as TypedTxData, { common, freeze: false, allowUnlimitedInitCodeSize: false });

@@ -44,7 +44,7 @@ export function formatAccessList(list: [Uint8Array, Uint8Array[]][]): { address:
 }
 
 /** A transaction object; `inclusion` undefined = pending (block fields null). */
-export function formatTransaction(tx: TypedTransaction, inclusion: TxInclusion | undefined): JsonObject {
+export function formatTransaction(tx: TypedTransaction, inclusion: TxInclusion | undefined, hash?: Uint8Array): JsonObject {
   const out: JsonObject = {
     blockHash: inclusion ? h(inclusion.blockHash) : null,
     blockNumber: inclusion ? q(inclusion.blockNumber) : null,
@@ -64,7 +64,8 @@ export function formatTransaction(tx: TypedTransaction, inclusion: TxInclusion |
   if (type === TransactionType.BlobEIP4844) {
     out.maxFeePerBlobGas = q((tx as unknown as { maxFeePerBlobGas: bigint }).maxFeePerBlobGas);
   }
-  out.hash = h(tx.hash());
+  // Unsigned txs (eth_simulateV1) have no hash() of their own; the caller passes keccak(serialized).
+  out.hash = h(hash ?? tx.hash());
   out.input = h(tx.data);
   out.nonce = q(tx.nonce);
   out.to = tx.to ? h(tx.to.bytes) : null;

@@ -1,5 +1,5 @@
 import type { Block } from "@ethereumjs/block";
-import type { EVMResult, Log, Message } from "@ethereumjs/evm";
+import type { EVMMockBlockchainInterface, EVMResult, Log, Message } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { TransactionType, type TypedTransaction } from "@ethereumjs/tx";
 import { createAddressFromString } from "@ethereumjs/util";
@@ -65,8 +65,9 @@ function simError(code: number, message: string): RpcError {
 
 /** Maps a pre-execution failure (nonce, fees, funds, gas) to the simulate error codes. */
 function txError(err: unknown): RpcError {
-  const msg = err instanceof Error ? err.message : String(err);
-  const short = msg.replace(/ \(.*$/s, "");
+  // @ethereumjs appends "(tx type=… baseFeePerGas=…)" context: match on the message before it.
+  const msg = (err instanceof Error ? err.message : String(err)).replace(/ \((vm hf|tx type|block number)=.*$/s, "");
+  const short = msg;
   if (/nonce/i.test(msg) && /account has nonce of: (\d+) tx has nonce of: (\d+)/.test(msg)) {
     const [, state, tx] = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(msg)!;
     return BigInt(tx!) < BigInt(state!)
@@ -130,9 +131,17 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     const bsc = raw === null || raw === undefined ? {} : parseObject(raw, 0);
     const callList = bsc.calls === undefined || bsc.calls === null ? [] : bsc.calls;
     if (!Array.isArray(callList)) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "calls must be an array");
+    const moves: [string, string][] = [];
+    if (bsc.stateOverrides !== undefined && bsc.stateOverrides !== null) {
+      for (const [addr, ov] of Object.entries(parseObject(bsc.stateOverrides, 0))) {
+        const target = (ov as { movePrecompileToAddress?: unknown } | null)?.movePrecompileToAddress;
+        if (target !== undefined && target !== null) moves.push([addr.toLowerCase(), parseAddress(target, 0).toString()]);
+      }
+    }
     return {
       overrides: parseBlockOverrides(bsc.blockOverrides),
       state: parseStateOverrides(bsc.stateOverrides, 0),
+      moves,
       calls: callList.map((c) => parseCallArgs(c, 0)),
     };
   });
@@ -147,7 +156,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       throw simError(SimulateErrorCode.BLOCK_NUMBER_ORDER, `block numbers must be in order: ${number} <= ${prevNumber}`);
     for (let n = prevNumber + 1n; n < number; n++) {
       prevTime += 12n;
-      blocks.push({ overrides: { number: n, time: prevTime }, state: new Map(), calls: [] });
+      blocks.push({ overrides: { number: n, time: prevTime }, state: new Map(), moves: [], calls: [] });
     }
     const time = p.overrides.time ?? prevTime + 12n;
     if (time <= prevTime)
@@ -158,10 +167,35 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
   }
   if (blocks.length > MAX_BLOCKS) throw simError(SimulateErrorCode.CLIENT_LIMIT, "too many blocks");
 
+  // BLOCKHASH of a simulated block answers the simulated hash; older numbers go to the chain.
+  const simulated = new Map<bigint, Block>();
+  const evm = vm.evm as unknown as { blockchain: EVMMockBlockchainInterface };
+  const chainBlocks = evm.blockchain;
+  evm.blockchain = {
+    ...chainBlocks,
+    getBlock: async (n: number | bigint | Uint8Array) => {
+      const b = typeof n === "object" ? undefined : simulated.get(BigInt(n));
+      return b ?? chainBlocks.getBlock(n as number);
+    },
+    shallowCopy: () => evm.blockchain,
+  } as EVMMockBlockchainInterface;
+
+  const precompiles = (vm.evm as unknown as { _precompiles: Map<string, unknown> })._precompiles;
+  const key = (a: string) => a.slice(2).toLowerCase();
   for (const b of blocks) {
     const number = b.overrides.number!;
     const timestamp = b.overrides.time!;
     vm.common.setHardforkBy({ blockNumber: number, timestamp });
+    // movePrecompileToAddress: the precompile answers at the new address; its old address can then get code.
+    for (const [from, to] of b.moves) {
+      const fn = precompiles.get(key(from));
+      if (fn === undefined) throw new RpcError(RpcErrorCode.SERVER_ERROR, `account ${from} is not a precompile`);
+      if (from === to) throw new RpcError(-38022, `account ${from} is already overridden`);
+      precompiles.delete(key(from));
+      precompiles.set(key(to), fn);
+    }
+    // Code put on a precompile's address replaces the precompile (geth's state override semantics).
+    for (const [addr, ov] of b.state) if (ov.code !== undefined) precompiles.delete(key(addr));
     await applyStateOverrides(vm, b.state);
     const gasLimit = b.overrides.gasLimit ?? parent.header.gasLimit;
     const headerData: Record<string, unknown> = {
@@ -207,9 +241,16 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       const onAfter = (_res: EVMResult) => {};
       events.on("beforeMessage", onMessage);
       events.on("afterMessage", onAfter);
+      // Without validation geth skips the nonce check but still bumps the state nonce by one: run the tx at the
+      // state's nonce view, then set the nonce geth would leave.
+      const sender = tx.getSenderAddress();
+      const stateNonce = (await vm.stateManager.getAccount(sender))?.nonce ?? 0n;
+      const fixNonce = !validation && tx.nonce !== stateNonce;
+      if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: tx.nonce });
       let result: RunTxResult;
       try {
         result = await builder.addTransaction(tx, { skipHardForkValidation: true });
+        if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: stateNonce + 1n });
       } catch (err) {
         throw txError(err);
       } finally {
@@ -243,7 +284,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       baseFeePerGas: block.header.baseFeePerGas,
     });
     json.transactions = fullTx
-      ? txs.map((tx, i) => ({ ...formatTransaction(tx, inclusion(i)), hash: bytesToHex(txHashes[i]!) }))
+      ? txs.map((tx, i) => formatTransaction(tx, inclusion(i), txHashes[i]))
       : txHashes.map((h) => bytesToHex(h));
     let logIndex = 0;
     json.calls = results.map(({ result, transfers }, i) => {
@@ -276,6 +317,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       return call;
     });
     out.push(json);
+    simulated.set(number, block);
     parent = block;
   }
   return out;
