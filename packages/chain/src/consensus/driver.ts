@@ -197,9 +197,15 @@ export class ConsensusDriver {
     return "accept";
   }
 
-  /** Messages of the next height cannot be verified before we know its validator set: hold them until then. */
+  /**
+   * Messages of the next height cannot be verified before we know its validator set: hold them until then. Peers
+   * already there committed our height; if we have been at it for a while we probably missed its precommits, and
+   * the peers may need our votes to finish theirs, so ask for the block (rate-limited; peers without it answer
+   * nothing).
+   */
   private holdFuture(m: FutureMessage): ReceiveVerdict {
     if (this.future.length < this.opts.maxFutureMessages) this.future.push(m);
+    if (Date.now() - this.heightStartedAt > this.opts.syncIntervalMs) this.requestSync();
     return "ignore";
   }
 

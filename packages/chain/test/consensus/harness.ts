@@ -74,12 +74,14 @@ export class MemoryNetwork {
   readonly nodes = new Map<number, { driver: ConsensusDriver; source: MemoryBlockSource }>();
   readonly down = new Set<number>();
   delayMs = 2;
+  /** Drops a vote on its way to node `to` when it returns true. */
+  dropVote: (to: number, vote: Vote) => boolean = () => false;
 
   transport(self: number): ConsensusTransport {
-    const deliver = (fn: (d: ConsensusDriver) => void) => {
+    const deliver = (fn: (d: ConsensusDriver) => void, vote?: Vote) => {
       if (this.down.has(self)) return;
       for (const [i, n] of this.nodes) {
-        if (i === self || this.down.has(i)) continue;
+        if (i === self || this.down.has(i) || (vote && this.dropVote(i, vote))) continue;
         setTimeout(() => {
           if (!this.down.has(i) && this.nodes.get(i) === n) fn(n.driver);
         }, this.delayMs);
@@ -87,7 +89,7 @@ export class MemoryNetwork {
     };
     return {
       broadcastProposal: (p: Proposal) => deliver((d) => d.receiveProposal(p)),
-      broadcastVote: (v: Vote) => deliver((d) => d.receiveVote(v)),
+      broadcastVote: (v: Vote) => deliver((d) => d.receiveVote(v), v),
       fetchBlocks: async (start, count) => {
         if (this.down.has(self)) return [];
         for (const [i, n] of this.nodes) {

@@ -253,7 +253,7 @@ export function runSimulation(
   const nodeOfIndexAt = (index: number, height: number): number | undefined => {
     const v = setFor(height).validators[index];
     if (!v) return undefined;
-    const node = keys.indexOf(v.publicKey);
+    const node = keys.indexOf(v.publicKey as (typeof keys)[number]);
     return node >= 0 ? node : undefined;
   };
   const queue = new EventQueue();
