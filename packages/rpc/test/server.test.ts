@@ -180,6 +180,22 @@ describe("rpc server over real HTTP and WebSocket", () => {
     expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0x1", "0x2"] })).result).toBe("0x3");
   });
 
+  it("sends CORS headers for browser clients and answers preflight", async () => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"jsonrpc":"2.0","id":1,"method":"toy_add","params":["0x1","0x1"]}',
+    });
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const pre = await fetch(url, {
+      method: "OPTIONS",
+      headers: { origin: "http://example.test", "access-control-request-method": "POST" },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
+  });
+
   it("refuses ws-only methods over HTTP", async () => {
     expect((await call({ jsonrpc: "2.0", id: 1, method: "toy_subscribe", params: ["1"] })).error).toEqual({
       code: -32601,
