@@ -1,11 +1,14 @@
 import type { Block } from "@ethereumjs/block";
 import { type AccessList, createTx, TransactionType, type TypedTransaction, type TypedTxData } from "@ethereumjs/tx";
 import {
+  Account,
   type Address,
   bigIntToBytes,
   bytesToBigInt,
   createAddressFromString,
   createZeroAddress,
+  equalsBytes,
+  KECCAK256_NULL,
   setLengthLeft,
 } from "@ethereumjs/util";
 import type { RunTxResult, VM } from "@ethereumjs/vm";
@@ -310,6 +313,41 @@ export function preCheckError(err: unknown): RpcError {
   return new RpcError(RpcErrorCode.SERVER_ERROR, text);
 }
 
+/**
+ * Runs `fn` (which runs one tx from `caller`) with EIP-3607's "sender must not have code" check bypassed, as geth
+ * does for eth_call, eth_estimateGas and eth_simulateV1: @ethereumjs has no switch for it, so the sender's first
+ * account read answers a copy without code, and every write of the sender's account restores the real code hash
+ * (the code stays callable during execution and the post-state is exact).
+ */
+export async function withoutEoaCheck<T>(vm: VM, caller: Address, fn: () => Promise<T>): Promise<T> {
+  const sm = vm.stateManager;
+  const account = await sm.getAccount(caller);
+  if (account === undefined || equalsBytes(account.codeHash, KECCAK256_NULL)) return fn();
+  const realCodeHash = account.codeHash;
+  const journal = vm.evm.journal as unknown as { putAccount(a: Address, acc: Account | undefined): Promise<void> };
+  const origGet = sm.getAccount;
+  const origPut = journal.putAccount;
+  let pending = true;
+  sm.getAccount = async (address: Address) => {
+    const a = await origGet.call(sm, address);
+    if (pending && a !== undefined && address.equals(caller)) {
+      pending = false;
+      return new Account(a.nonce, a.balance, a.storageRoot, KECCAK256_NULL);
+    }
+    return a;
+  };
+  journal.putAccount = async (address: Address, acc: Account | undefined) => {
+    if (acc !== undefined && address.equals(caller) && equalsBytes(acc.codeHash, KECCAK256_NULL)) acc.codeHash = realCodeHash;
+    return origPut.call(journal, address, acc);
+  };
+  try {
+    return await fn();
+  } finally {
+    sm.getAccount = origGet;
+    journal.putAccount = origPut;
+  }
+}
+
 export interface RunCallOptions {
   gasLimit: bigint;
   reportAccessList?: boolean;
@@ -320,15 +358,17 @@ export async function runCall(vm: VM, block: Block, args: CallArgs, opts: RunCal
   const tx = await callTransaction(vm, block, args, opts.gasLimit);
   await vm.stateManager.checkpoint();
   try {
-    const result = await runTx(vm, {
-      tx,
-      block,
-      skipNonce: args.nonce === undefined,
-      skipBalance: !hasFees(args) && args.value === 0n,
-      skipBlockGasLimitValidation: true,
-      skipHardForkValidation: true,
-      reportAccessList: opts.reportAccessList === true,
-    });
+    const result = await withoutEoaCheck(vm, args.from, () =>
+      runTx(vm, {
+        tx,
+        block,
+        skipNonce: args.nonce === undefined,
+        skipBalance: !hasFees(args) && args.value === 0n,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+        reportAccessList: opts.reportAccessList === true,
+      }),
+    );
     const ex = result.execResult.exceptionError;
     return { result, error: ex?.error, reverted: ex?.error === "revert" };
   } catch (err) {

@@ -6,7 +6,14 @@ import { createAddressFromString } from "@ethereumjs/util";
 import { buildBlock, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import { bytesToHex, type Hex, RpcError, RpcErrorCode, toQuantity } from "@zgnode/utils";
-import { applyStateOverrides, type CallArgs, callTransaction, parseCallArgs, parseStateOverrides } from "./call.ts";
+import {
+  applyStateOverrides,
+  type CallArgs,
+  callTransaction,
+  parseCallArgs,
+  parseStateOverrides,
+  withoutEoaCheck,
+} from "./call.ts";
 import { formatHeaderFields, formatTransaction, type JsonObject } from "./format.ts";
 import { parseAddress, parseHash, parseObject, parseOptionalQuantity } from "./params.ts";
 
@@ -249,7 +256,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: tx.nonce });
       let result: RunTxResult;
       try {
-        result = await builder.addTransaction(tx, { skipHardForkValidation: true });
+        result = await withoutEoaCheck(vm, sender, () => builder.addTransaction(tx, { skipHardForkValidation: true }));
         if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: stateNonce + 1n });
       } catch (err) {
         throw txError(err);

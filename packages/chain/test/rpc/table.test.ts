@@ -119,6 +119,14 @@ describe("eth table over a dev chain", () => {
     expect((await rpcError(node.call("eth_estimateGas", { to: contract, data: custom }))).code).toBe(3);
   });
 
+  it("calls from an address with code, like geth (no EIP-3607 check for calls)", async () => {
+    // The contract itself as sender: with empty calldata it logs and stops.
+    await expect(node.call("eth_call", { from: contract, to: contract }, "latest")).resolves.toBe("0x");
+    expect(BigInt((await node.call("eth_estimateGas", { from: contract, to: contract })) as string)).toBeGreaterThan(21_000n);
+    // The sender's code is intact afterwards.
+    expect(await node.call("eth_getCode", contract, "latest")).toBe(LOGGER_RUNTIME);
+  });
+
   it("estimates the smallest gas that succeeds", async () => {
     expect(
       await node.call("eth_estimateGas", {
