@@ -206,6 +206,15 @@ async function main(): Promise<void> {
     "MB of original blob data covered",
   );
 
+  const vPool: number[] = [];
+  for (let r = 0; r < 5; r++) vPool.push(await timeAsync(() => pool.verifyCells(payload.commitments, all)));
+  row(
+    `verify the same 256 cells through the pool (${pool.size} batches)`,
+    `${f(median(vPool))} ms = ${f(vMB / (median(vPool) / 1000), 1)} MB/s`,
+    `1 thread ${f(median(vOurs))} ms`,
+    "includes copying cells to workers",
+  );
+
   const rng = seededRng(new Uint8Array([16]));
   const s16: number[] = [];
   const s16raw: number[] = [];
