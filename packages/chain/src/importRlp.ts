@@ -27,7 +27,14 @@ export function decodeRlpBlocks(chain: Chain, bytes: Uint8Array): Block[] {
     } catch (err) {
       throw new ChainError(ChainErrorCode.INVALID_RLP, `cannot decode block #${blocks.length}: ${(err as Error).message}`);
     }
-    blocks.push(createBlockFromBytesArray(decoded.data as BlockBytes, { common: chain.common, setHardfork: true }));
+    if (!Array.isArray(decoded.data)) {
+      throw new ChainError(ChainErrorCode.INVALID_RLP, `item #${blocks.length} is not an RLP list (not a block)`);
+    }
+    try {
+      blocks.push(createBlockFromBytesArray(decoded.data as BlockBytes, { common: chain.common, setHardfork: true }));
+    } catch (err) {
+      throw new ChainError(ChainErrorCode.INVALID_RLP, `cannot decode block #${blocks.length}: ${(err as Error).message}`);
+    }
     rest = decoded.remainder;
   }
   return blocks;
