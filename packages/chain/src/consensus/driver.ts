@@ -372,12 +372,17 @@ export class ConsensusDriver {
   private async commit(height: number, proposal: Proposal, precommits: Vote[]): Promise<void> {
     if (height !== this.height) return;
     const certificate = buildCommitCertificate(this.validatorSet, precommits);
-    await this.finalize(height, proposal.payload, certificate);
-    this.deps.metrics?.commits.inc();
+    await this.finalize(height, proposal.payload, certificate, "decided");
   }
 
-  private async finalize(height: number, payload: Uint8Array, certificate: CommitCertificate): Promise<void> {
+  private async finalize(
+    height: number,
+    payload: Uint8Array,
+    certificate: CommitCertificate,
+    how: "decided" | "synced",
+  ): Promise<void> {
     await this.deps.blockSource.commitBlock(height, payload, certificate);
+    (how === "decided" ? this.deps.metrics?.commits : this.deps.metrics?.synced)?.inc();
     // The end-height marker follows the durable commit: a crash in between replays this height's inputs, which the
     // engine (already at the next height) ignores.
     await this.deps.wal?.writeEndHeight(height);
@@ -416,8 +421,7 @@ export class ConsensusDriver {
         this.log.warn({ height: this.height, err: (err as Error).message }, "rejected synced block");
         return;
       }
-      this.deps.metrics?.synced.inc();
-      await this.finalize(this.height, b.payload, b.certificate);
+      await this.finalize(this.height, b.payload, b.certificate, "synced");
     }
   }
 }

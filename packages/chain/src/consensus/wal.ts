@@ -93,6 +93,8 @@ export class ConsensusWal {
   /** Marks `height` as committed (fsynced); may start a fresh file. */
   async writeEndHeight(height: number): Promise<void> {
     await this.write({ type: "endHeight", height }, true);
+    // Only the inputs after the latest marker can ever be replayed by this process: drop the rest from memory.
+    this.records = [{ type: "endHeight", height }];
     if (this.size > this.rotateBytes) await this.enqueue(() => this.rotate(height));
   }
 
