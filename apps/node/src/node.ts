@@ -28,6 +28,7 @@ import { createRpcServer, type RpcServerAddress } from "@zgnode/rpc";
 import { createMetricsRegistry, type Logger, type Registry } from "@zgnode/utils";
 import { formatBanner } from "./banner.ts";
 import type { CliIo } from "./cli.ts";
+import { createDevRpcTable } from "./devRpc.ts";
 import { NodeError, NodeErrorCode } from "./errors.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import type { DevNodeOptions } from "./options.ts";
@@ -134,7 +135,7 @@ export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: Cl
       rpcGasCap: chain.options.rpcGasCap,
     });
     const rpc = createRpcServer({
-      tables: [ethTable],
+      tables: [ethTable, createDevRpcTable({ chain, sealer })],
       host: opts.rpcHost,
       port: opts.rpcPort,
       limits: { bodyBytes: opts.rpcMaxBodyBytes, batchLength: opts.rpcMaxBatch },
