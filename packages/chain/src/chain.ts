@@ -509,13 +509,24 @@ export class Chain extends EventEmitter<ChainEvents> {
         return { block: final, receipts: expandReceipts(final, stored), rejected, requests: result.requests ?? [] };
       } catch (err) {
         await this.resetExecutionState();
-        const bad = failingTxIndex(err, attempt);
-        if (bad === undefined || opts.strict) {
-          if (opts.strict && err instanceof Error) throw new ExecutionError(ExecutionErrorCode.FAILED, cleanMessage(err.message));
+        if (opts.strict) {
+          if (err instanceof Error) throw new ExecutionError(ExecutionErrorCode.FAILED, cleanMessage(err.message));
           throw err;
         }
-        rejected.push({ tx: attempt[bad], error: cleanMessage((err as Error).message) });
-        attempt = attempt.filter((_, i) => i !== bad);
+        const bad = failingTxIndex(err, attempt);
+        if (bad !== undefined) {
+          rejected.push({ tx: attempt[bad], error: cleanMessage((err as Error).message) });
+          attempt = attempt.filter((_, i) => i !== bad);
+        } else if (attempt.length > 1) {
+          // Not attributable to one transaction: halve the block (the rest stays in the pool) until it builds
+          // or a single culprit remains, so one bad transaction can never stall block production.
+          attempt = attempt.slice(0, Math.ceil(attempt.length / 2));
+        } else if (attempt.length === 1) {
+          rejected.push({ tx: attempt[0], error: cleanMessage((err as Error).message) });
+          attempt = [];
+        } else {
+          throw err;
+        }
       }
     }
   }
