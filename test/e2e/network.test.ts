@@ -3,9 +3,9 @@
  * 127.0.0.1 with their own ports and homes, talking libp2p. The scenarios run in order on one network (each one
  * leaves it healthy for the next), which keeps the whole file within a few minutes on a busy 2-core machine.
  */
-import { Transaction, Wallet } from "ethers";
+import { id as ethersId, Interface, Transaction, Wallet, zeroPadValue } from "ethers";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { collectLogs, rpcCall, Testnet } from "../harness/index.ts";
+import { collectLogs, rpcCall, Testnet, ZgnodeProcess } from "../harness/index.ts";
 
 const CHAIN_ID = 8888n;
 // Dev accounts 5..7 send the test transfers (0..4 are the node operators, whose coinbase balances move).
@@ -191,5 +191,76 @@ describe("4-validator BFT network of zgnode processes", () => {
     expect(b.result).toBe(a.result);
     // It keeps following new blocks.
     await until(async () => (await net.head(4)) >= target + 2, 30_000, "full node follows");
+  });
+
+  it("a validator started with --test.double-sign is caught: evidence committed, stake slashed, jailed, out of the set", async () => {
+    onTestFailed(async () => console.error(await collectLogs(net.nodes)));
+    const STAKING = "0x0000000000000000000000000000000000001001";
+    const staking = new Interface([
+      "function totalBurned() view returns (uint256)",
+      "function getValidator(address) view returns ((address operator, bytes blsPubkey, uint256 tokens, uint256 shares, uint256 selfStake, uint256 unbondingTokens, uint256 commissionAccrued, uint32 commissionPpm, uint64 commissionUpdatedAt, uint64 createdAt, bool jailed, uint64 jailedUntil, bool active, (string,string,string,string,string) description))",
+    ]);
+    const byz = 3;
+    const operator = net.info[byz].operator;
+    const validatorInfo = async (i: number) => {
+      const r = await rpcCall<string>(url(i), "eth_call", [
+        { to: STAKING, data: staking.encodeFunctionData("getValidator", [operator]) },
+        "latest",
+      ]);
+      return staking.decodeFunctionResult("getValidator", r.result as string)[0] as {
+        tokens: bigint;
+        jailed: boolean;
+        active: boolean;
+      };
+    };
+    const totalBurned = async () =>
+      BigInt(
+        (
+          await rpcCall<string>(url(0), "eth_call", [
+            { to: STAKING, data: staking.encodeFunctionData("totalBurned", []) },
+            "latest",
+          ])
+        ).result as string,
+      );
+    expect((await validatorInfo(0)).jailed).toBe(false);
+    const burnedBefore = await totalBurned();
+    await net.nodes[byz].stop();
+    // Refused without the test-flag switch.
+    const refused = new ZgnodeProcess({
+      name: "node3-refused",
+      command: ["start"],
+      datadir: net.info[byz].home,
+      rpcPort: net.nodes[byz].rpcPort,
+      args: ["--test.double-sign"],
+      startTimeoutMs: 20_000,
+    });
+    await expect(refused.start()).rejects.toThrow(/exited during start/);
+    expect(await refused.logText()).toContain("ZGNODE_ENABLE_TEST_FLAGS");
+    await refused.cleanup();
+
+    const byzantine = new ZgnodeProcess({
+      name: "node3-byzantine",
+      command: ["start"],
+      datadir: net.info[byz].home,
+      logDir: net.dir,
+      rpcPort: net.nodes[byz].rpcPort,
+      args: ["--test.double-sign"],
+      env: { ZGNODE_ENABLE_TEST_FLAGS: "1" },
+      startTimeoutMs: 90_000,
+    });
+    net.nodes[byz] = byzantine;
+    await byzantine.start();
+    await until(async () => (await validatorInfo(0)).jailed, 120_000, "the double signer jailed");
+    // The slashed stake is locked in the contract for good (system calls leave no receipts, so no logs to query).
+    expect(await totalBurned()).toBeGreaterThan(burnedBefore);
+    // At the next epoch boundary (every 10 blocks) it leaves the active set; consensus then runs with 3 validators.
+    await until(async () => (await status(0)).validators.length === 3, 60_000, "a 3-validator set");
+    expect((await validatorInfo(1)).active).toBe(false);
+    const byzAddress = (await status(byz)).validatorAddress;
+    expect((await status(0)).validators.map((v) => v.address)).not.toContain(byzAddress);
+    const h = await net.head(0);
+    await until(async () => (await maxHead([0, 1, 2])) >= h + 3, 60_000, "commits with 3 validators");
+    await until(async () => (await net.head(4)) >= h + 3, 60_000, "full node follows the new set");
+    await expectSameChain([0, 1, 2, 4], h + 3);
   });
 });

@@ -7,6 +7,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   bftGenesisSpec,
+  CatchUpWatchdog,
   CertifiedBlockStore,
   Chain,
   ChainBlockSource,
@@ -203,6 +204,9 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
 
     await driver.start();
     life.add("consensus", () => driver.stop());
+    const watchdog = new CatchUpWatchdog(driver, transport, { logger: logger.child({ module: "bft" }) });
+    watchdog.start();
+    life.add("watchdog", () => watchdog.stop());
     logger.info(
       {
         name: config.name,

@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type BftGenesisFile, createBftGenesisFile, DEV_ACCOUNTS, DEV_BALANCE } from "@zgnode/chain";
-import type { GenesisValidator, StakingParams } from "@zgnode/contracts";
+import { expandProofOfPossession, type GenesisValidator, type StakingParams } from "@zgnode/contracts";
 import { blsKeyFromSeed, blsProofOfPossession, privateKeyToAddress } from "@zgnode/crypto";
 import { loadOrCreatePeerKey } from "@zgnode/network";
 import { bytesToHex } from "@zgnode/utils";
@@ -194,4 +194,58 @@ export async function readNodeConfig(home: string): Promise<{ config: NodeConfig
   if (genesis.chainId !== config.chainId)
     throw new NodeError(NodeErrorCode.BAD_FILE, `config.json chainId ${config.chainId} != genesis chainId ${genesis.chainId}`);
   return { config, genesis };
+}
+
+export interface JoinOptions {
+  /** A folder with the network's genesis.json and nodes.json (the `--out` of `zgnode init --testnet`). */
+  network: string;
+  out: string;
+  role: NodeRole;
+  p2pPort: number;
+  rpcPort: number;
+  rpcHost: string;
+  listenHost: string;
+  /** Operator address that receives this node's proposer rewards. */
+  coinbase: string;
+}
+
+/**
+ * Writes a home for a node joining a running network: its genesis, bootnodes from nodes.json, a new libp2p key and,
+ * for a validator, a new BLS key. Returns what `Staking.createValidator` needs (BLS key and proof of possession).
+ */
+export async function initJoin(
+  opts: JoinOptions,
+): Promise<{ home: string; peerId: string; blsPublicKey?: string; proofOfPossession?: string }> {
+  const genesisText = await readFile(join(opts.network, "genesis.json"), "utf8").catch((err: Error) => {
+    throw new NodeError(NodeErrorCode.BAD_FILE, `cannot read ${opts.network}/genesis.json: ${err.message}`);
+  });
+  const genesis = JSON.parse(genesisText) as BftGenesisFile;
+  const peers = await readJsonFile<NodesJsonEntry[]>(join(opts.network, "nodes.json"));
+  const home = resolve(opts.out);
+  await mkdir(join(home, "keys"), { recursive: true });
+  await mkdir(join(home, "data"), { recursive: true });
+  const peerKey = await loadOrCreatePeerKey(join(home, "keys", "p2p.key"));
+  const out: { home: string; peerId: string; blsPublicKey?: string; proofOfPossession?: string } = {
+    home,
+    peerId: peerKey.publicKey.toString(),
+  };
+  if (opts.role === "validator") {
+    const seed = randomBytes(32);
+    const sk = blsKeyFromSeed(seed);
+    await writeSecret(join(home, "keys", "bls.key"), bytesToHex(seed));
+    out.blsPublicKey = bytesToHex(sk.toPublicKey().toBytes());
+    out.proofOfPossession = bytesToHex(expandProofOfPossession(blsProofOfPossession(sk)));
+  }
+  const config: NodeConfig = {
+    name: `joined-${out.peerId.slice(-6)}`,
+    role: opts.role,
+    chainId: genesis.chainId,
+    rpc: { host: opts.rpcHost, port: opts.rpcPort },
+    p2p: { listen: [`/ip4/${opts.listenHost}/tcp/${opts.p2pPort}`], bootnodes: peers.map((p) => p.p2pAddress) },
+    consensus: { timeouts: defaultTimeouts },
+    coinbase: opts.coinbase,
+  };
+  await writeFile(join(home, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFile(join(home, "genesis.json"), genesisText);
+  return out;
 }

@@ -2,11 +2,19 @@ import type { CliCommand, CliIo } from "../cli.ts";
 import { type FlagSpec, flagHelp, parseFlags } from "../config.ts";
 import { NodeError, NodeErrorCode } from "../errors.ts";
 
-const SUMMARY = "write a local BFT testnet: keys, shared genesis, one home per node and nodes.json";
+const SUMMARY = "write a local BFT testnet (--testnet n --out dir), or a home joining one (--join dir --out home)";
 
 const flags: FlagSpec[] = [
   { name: "testnet", type: "string", value: "<n>", description: "number of validators" },
   { name: "out", type: "string", value: "<dir>", description: "output directory" },
+  {
+    name: "join",
+    type: "string",
+    value: "<dir>",
+    description: "join the network whose genesis.json and nodes.json are in <dir>",
+  },
+  { name: "role", type: "string", value: "validator|full", description: "with --join: the new node's role", defaultText: "full" },
+  { name: "coinbase", type: "string", value: "<address>", description: "with --join: operator address for proposer rewards" },
   { name: "full-nodes", type: "string", value: "<n>", description: "extra non-voting full nodes", defaultText: "0" },
   { name: "chain-id", type: "string", value: "<id>", description: "chain id", defaultText: "8888" },
   {
@@ -61,6 +69,27 @@ export const command: CliCommand = {
     const v = parseFlags(argv, io.env, flags);
     if (v.help) {
       io.stdout.write(flagHelp("init", SUMMARY, flags));
+      return 0;
+    }
+    if (typeof v.join === "string" && typeof v.out === "string") {
+      const role = v.role ?? "full";
+      if (role !== "validator" && role !== "full")
+        throw new NodeError(NodeErrorCode.BAD_FLAG, "--role must be validator or full");
+      const coinbase = typeof v.coinbase === "string" ? v.coinbase : "0x0000000000000000000000000000000000000000";
+      if (!/^0x[0-9a-fA-F]{40}$/.test(coinbase)) throw new NodeError(NodeErrorCode.BAD_FLAG, "--coinbase must be an address");
+      const { initJoin } = await import("../testnet.ts");
+      const r = await initJoin({
+        network: v.join,
+        out: v.out,
+        role,
+        p2pPort: int(v["p2p-port"], "p2p-port", 26656, 1, 65535),
+        rpcPort: int(v["rpc-port"], "rpc-port", 8545, 1, 65535),
+        rpcHost: typeof v["rpc-host"] === "string" ? v["rpc-host"] : "127.0.0.1",
+        listenHost: typeof v["listen-host"] === "string" ? v["listen-host"] : "0.0.0.0",
+        coinbase,
+      });
+      io.stdout.write(`wrote ${r.home} (peer id ${r.peerId})\n`);
+      if (r.blsPublicKey) io.stdout.write(`blsPublicKey: ${r.blsPublicKey}\nproofOfPossession: ${r.proofOfPossession}\n`);
       return 0;
     }
     if (typeof v.testnet !== "string" || typeof v.out !== "string")

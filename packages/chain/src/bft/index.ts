@@ -25,3 +25,4 @@ export { CertifiedBlockStore } from "./store.ts";
 export { createStakingBlockStartHook, type StakingHookDeps, SYSTEM_CALL_GAS } from "./systemCalls.ts";
 export { NetworkTransport, type NetworkTransportDeps, type PeerStatus } from "./transport.ts";
 export { StakingValidatorSets } from "./validatorSets.ts";
+export { CatchUpWatchdog } from "./watchdog.ts";
