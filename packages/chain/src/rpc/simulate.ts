@@ -256,7 +256,9 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: tx.nonce });
       let result: RunTxResult;
       try {
-        result = await withoutEoaCheck(vm, sender, () => builder.addTransaction(tx, { skipHardForkValidation: true }));
+        result = await withoutEoaCheck(vm, sender, () =>
+          builder.addTransaction(tx, { skipHardForkValidation: true, allowNoBlobs: true }),
+        );
         if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: stateNonce + 1n });
       } catch (err) {
         throw txError(err);

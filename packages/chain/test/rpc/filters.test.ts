@@ -39,7 +39,9 @@ describe("log filter matching", () => {
         const logTopics = [T1, T2];
         const expected =
           topics.length <= logTopics.length &&
-          topics.every((p, i) => p === null || (Array.isArray(p) ? p.length === 0 || p.includes(logTopics[i]!) : p === logTopics[i]));
+          topics.every(
+            (p, i) => p === null || (Array.isArray(p) ? p.length === 0 || p.includes(logTopics[i]!) : p === logTopics[i]),
+          );
         expect(matches({ topics })).toBe(expected);
       }),
     );

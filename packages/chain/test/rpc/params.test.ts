@@ -38,7 +38,10 @@ describe("parameter parsing", () => {
     expect(args).toMatchObject({ value: 5n, maxFeePerGas: 2n, gasPrice: undefined });
     expect(bytesToHex(args.data)).toBe("0x01");
     expect(code(() => parseCallArgs({ input: "0x01", data: "0x02" }, 0))).toBe(-32602);
-    const ov = parseStateOverrides({ [`0x${"AA".repeat(20)}`]: { balance: "0x10", stateDiff: { [`0x${"00".repeat(32)}`]: `0x${"01".repeat(32)}` } } }, 2);
+    const ov = parseStateOverrides(
+      { [`0x${"AA".repeat(20)}`]: { balance: "0x10", stateDiff: { [`0x${"00".repeat(32)}`]: `0x${"01".repeat(32)}` } } },
+      2,
+    );
     expect(ov.get(`0x${"aa".repeat(20)}`)?.balance).toBe(16n);
     expect(code(() => parseStateOverrides({ [`0x${"aa".repeat(20)}`]: { state: {}, stateDiff: {} } }, 2))).toBe(-32602);
   });
