@@ -391,8 +391,12 @@ export class ConsensusDriver {
     await this.enterHeight(height + 1);
   }
 
-  /** Catches up by block sync: fetch committed blocks, verify each certificate, then apply (rate-limited). */
-  private requestSync(): void {
+  /**
+   * Catches up by block sync: fetch committed blocks from the current height, verify each certificate, then apply.
+   * Rate-limited by `syncIntervalMs`; public so a node-level watchdog (peer status) can also trigger it.
+   */
+  requestSync(): void {
+    if (this.stopped || !this.set) return;
     const now = Date.now();
     if (this.syncing || now - this.lastSyncAt < this.opts.syncIntervalMs) return;
     this.syncing = true;
