@@ -20,14 +20,24 @@ describe("hive rpc-compat comparison rules", () => {
   });
 
   it("ignores error messages where both sides hold an error, but not codes or data", () => {
-    expect(compareResponse('{"id":1,"error":{"code":-32602,"message":"bad"}}', '{"id":1,"error":{"code":-32602,"message":"other"}}')).toBeUndefined();
-    expect(compareResponse('{"id":1,"error":{"code":-32000,"message":"x"}}', '{"id":1,"error":{"code":-32602,"message":"x"}}')).toMatch(/code/);
-    expect(compareResponse('{"id":1,"error":{"code":3,"message":"x","data":"0x01"}}', '{"id":1,"error":{"code":3,"message":"y","data":"0x02"}}')).toMatch(
-      /data/,
-    );
+    expect(
+      compareResponse('{"id":1,"error":{"code":-32602,"message":"bad"}}', '{"id":1,"error":{"code":-32602,"message":"other"}}'),
+    ).toBeUndefined();
+    expect(
+      compareResponse('{"id":1,"error":{"code":-32000,"message":"x"}}', '{"id":1,"error":{"code":-32602,"message":"x"}}'),
+    ).toMatch(/code/);
+    expect(
+      compareResponse(
+        '{"id":1,"error":{"code":3,"message":"x","data":"0x01"}}',
+        '{"id":1,"error":{"code":3,"message":"y","data":"0x02"}}',
+      ),
+    ).toMatch(/data/);
     // Nested errors (eth_simulateV1 per-call errors) follow the same rule.
     expect(
-      compareResponse('{"id":1,"result":[{"calls":[{"error":{"code":3,"message":"a"}}]}]}', '{"id":1,"result":[{"calls":[{"error":{"code":3,"message":"b"}}]}]}'),
+      compareResponse(
+        '{"id":1,"result":[{"calls":[{"error":{"code":3,"message":"a"}}]}]}',
+        '{"id":1,"result":[{"calls":[{"error":{"code":3,"message":"b"}}]}]}',
+      ),
     ).toBeUndefined();
     // A result where an error is expected fails.
     expect(compareResponse('{"id":1,"result":"0x1"}', '{"id":1,"error":{"code":3,"message":"b"}}')).toBeDefined();
@@ -46,7 +56,7 @@ describe("fixture files", () => {
       { request: '{"id":1}', expected: '{"id":1,"result":1}' },
       { request: '{"id":2}', expected: '{"id":2,"result":2}' },
     ]);
-    expect(parseFixture("m/b.io", '>> {}\n<< {}\n').specOnly).toBe(false);
+    expect(parseFixture("m/b.io", ">> {}\n<< {}\n").specOnly).toBe(false);
   });
 
   it("rejects malformed files", () => {
