@@ -24,6 +24,13 @@ export async function runUntilSignal<N extends RunningNode>(
     await new Promise((r) => setTimeout(r, 100)); // let the async log destination flush
     throw err;
   }
+  // A bug that escapes every handler still closes the database cleanly before the process exits non-zero.
+  const onFatal = (err: unknown) => {
+    logger.fatal({ err }, "uncaught error, shutting down");
+    node.close().finally(() => setTimeout(() => process.exit(1), 100));
+  };
+  process.once("uncaughtException", onFatal);
+  process.once("unhandledRejection", onFatal);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals) => {
       process.off("SIGINT", onSignal);
