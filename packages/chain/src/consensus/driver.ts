@@ -166,6 +166,8 @@ export class ConsensusDriver {
       return "ignore";
     }
     if (p.height < this.height) return "ignore";
+    // Bound the round before anything costs work: the proposer check replays priorities once per round.
+    if (p.round > this.engine.round + this.opts.engine.maxRoundsAhead) return "ignore";
     if (p.proposerIndex >= this.set.size || !verifyProposalSignature(this.opts.chainId, this.set, p)) {
       this.deps.metrics?.invalidMessages.inc({ kind: "proposal" });
       return "reject";

@@ -121,3 +121,40 @@ describe("ConsensusDriver safety ordering", () => {
     expect(source.blocks.get(1)?.certificate.round).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("ConsensusDriver input bounds", () => {
+  it("ignores a proposal from an absurdly far round without doing per-round work", async () => {
+    const signer = await FilePrivValidator.open(join(dir, "pv.json"), key, CHAIN_ID);
+    const events: string[] = [];
+    const { wal, recordingSigner, transport } = recorder(events, signer);
+    const source = new MemoryBlockSource(set, 0);
+    const driver = new ConsensusDriver(
+      { chainId: CHAIN_ID, engine },
+      { blockSource: source, transport, signer: recordingSigner, wal, logger },
+    );
+    await driver.start();
+    const t0 = Date.now();
+    const verdict = driver.receiveProposal({
+      height: driver.height,
+      round: 2 ** 32 - 1,
+      polRound: -1,
+      blockId: `0x${"11".repeat(32)}`,
+      payload: Uint8Array.of(1),
+      proposerIndex: 0,
+      signature: new Uint8Array(96),
+    });
+    expect(verdict).toBe("ignore");
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(
+      driver.receiveVote({
+        type: 1,
+        height: driver.height,
+        round: 0,
+        blockId: null,
+        validatorIndex: 5,
+        signature: new Uint8Array(96),
+      }),
+    ).toBe("reject");
+    await driver.stop();
+  });
+});
