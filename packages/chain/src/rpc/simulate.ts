@@ -230,6 +230,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     let gasUsed = 0n;
     for (const args of b.calls) {
       const remaining = gasLimit - gasUsed;
+      // biome-ignore lint/complexity/useMathMinMax: bigints
       const gas = args.gas ?? (remaining < budget ? remaining : budget);
       const callArgs: CallArgs = validation ? args : { ...args };
       let tx: TypedTransaction;
