@@ -36,6 +36,17 @@ describe("consensus simulation", () => {
     console.log(`simulated ${seeds.length} runs, ${totalEvents} events, max round ${maxRounds}, ${evidence} evidence`);
   });
 
+  it("reports a stall when too much stake is offline (the liveness check can fail)", () => {
+    const sc = { ...randomScenario(11), powers: [10, 10, 10, 10], kinds: ["honest", "honest", "silent", "silent"] as const };
+    const r = runSimulation(
+      { ...sc, kinds: [...sc.kinds], crashes: [], powerChanges: [] },
+      { maxVirtualMs: sc.healAtMs + 5_000 },
+    );
+    expect(r.liveness).toBe(false);
+    expect(r.safetyViolations).toEqual([]);
+    expect(r.heights.slice(0, 2)).toEqual([1, 1]);
+  });
+
   it("is a function of the seed: a rerun reproduces a run exactly", () => {
     for (const seed of [7, 602, 1234]) {
       const a = runSimulation(randomScenario(seed));
