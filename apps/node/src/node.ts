@@ -18,6 +18,7 @@ import {
   type GenesisSpec,
   importRlpChain,
   LocalSealer,
+  type NewBlockEvent,
   parseGethGenesis,
   producerView,
   TxPool,
@@ -25,7 +26,7 @@ import {
 } from "@zgnode/chain";
 import { LevelDb } from "@zgnode/db";
 import { createRpcServer, type RpcServerAddress } from "@zgnode/rpc";
-import { createMetricsRegistry, type Logger, type Registry } from "@zgnode/utils";
+import { bytesToHex, createMetricsRegistry, type Logger, type Registry } from "@zgnode/utils";
 import { formatBanner } from "./banner.ts";
 import type { CliIo } from "./cli.ts";
 import { createDevRpcTable } from "./devRpc.ts";
@@ -109,6 +110,26 @@ export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: Cl
       for (const r of res.rejected) logger.warn({ number: Number(r.number), error: r.error }, "imported block rejected");
     }
 
+    // One line per new head (not per tx: the log stays cheap at hundreds of txs per block).
+    const blockLog = logger.child({ module: "chain" });
+    const onBlock = (ev: NewBlockEvent) => {
+      if (!blockLog.isLevelEnabled("info")) return;
+      const h = ev.block.header;
+      blockLog.info(
+        {
+          number: Number(h.number),
+          hash: bytesToHex(ev.block.hash()),
+          txs: ev.block.transactions.length,
+          gasUsed: Number(h.gasUsed),
+        },
+        "new block",
+      );
+    };
+    chain.on("block", onBlock);
+    life.add("block log", () => {
+      chain.off("block", onBlock);
+    });
+
     // Transaction pool and block production.
     const pool = new TxPool(chain, {}, chainMetrics);
     life.add("txpool", () => pool.close());
@@ -167,7 +188,7 @@ export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: Cl
       {
         chainId: Number(chain.chainId),
         head: Number(chain.head.header.number),
-        headHash: `0x${Buffer.from(chain.head.hash()).toString("hex")}`,
+        headHash: bytesToHex(chain.head.hash()),
         http: address.httpUrl,
         ws: address.wsUrl,
         datadir,
