@@ -9,6 +9,8 @@ export interface DaOptions {
   kzgPrecompute: number;
   /** Worker threads in the encoding pool; defaults to the cores Node can use. */
   poolSize: number;
+  /** Nice value of the KZG worker threads (Linux): background work yields to the main thread under contention. */
+  workerNice: number;
   /** Signers holding each cell column in a quorum (capped at the number of validators). */
   holdersPerColumn: number;
   /** Cells a light node samples per payload; confidence 1 − 2^−s at a 2× extension. */
@@ -20,6 +22,7 @@ export interface DaOptions {
 export const defaultDaOptions: DaOptions = {
   kzgPrecompute: 8,
   poolSize: availableParallelism(),
+  workerNice: 5,
   holdersPerColumn: 4,
   samples: 16,
   maxPayloadBytes: MAX_PAYLOAD_BYTES,

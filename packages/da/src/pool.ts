@@ -25,6 +25,8 @@ export interface KzgWorkerPoolOptions {
   size: number;
   /** c-kzg precompute level loaded by each worker. */
   precompute: number;
+  /** Nice value of the worker threads on Linux (0 = same priority as the main thread). */
+  nice: number;
   metrics: DaMetrics | undefined;
 }
 
@@ -42,8 +44,8 @@ type Slot = { worker: Worker; task: Task | undefined; ready: boolean };
 const MIN_CELLS_PER_VERIFY_TASK = 32;
 
 /** Starts a worker; `ready` settles on its first message. `detach` drops only the start-up listeners. */
-function startWorker(precompute: number): { worker: Worker; ready: Promise<void>; detach: () => void } {
-  const worker = new Worker(new URL("./worker.ts", import.meta.url), { workerData: { role: "zgnode-da-kzg", precompute } });
+function startWorker(precompute: number, nice: number): { worker: Worker; ready: Promise<void>; detach: () => void } {
+  const worker = new Worker(new URL("./worker.ts", import.meta.url), { workerData: { role: "zgnode-da-kzg", precompute, nice } });
   let onMessage: (m: WorkerReady) => void = () => {};
   let onError: (err: Error) => void = () => {};
   let onExit: (code: number) => void = () => {};
@@ -78,13 +80,15 @@ export class KzgWorkerPool {
   private readonly queue: Task[] = [];
   private readonly metrics: DaMetrics | undefined;
   private readonly precompute: number;
+  private readonly nice: number;
   private nextId = 1;
   private closed = false;
 
-  private constructor(workers: Worker[], precompute: number, metrics: DaMetrics | undefined) {
+  private constructor(workers: Worker[], precompute: number, nice: number, metrics: DaMetrics | undefined) {
     this.slots = workers.map((worker) => ({ worker, task: undefined, ready: true }));
     this.size = workers.length;
     this.precompute = precompute;
+    this.nice = nice;
     this.metrics = metrics;
     for (const slot of this.slots) this.attach(slot);
   }
@@ -92,13 +96,18 @@ export class KzgWorkerPool {
   /** Starts the workers and resolves once every one has loaded the trusted setup (a few seconds each, in parallel). */
   static async create(opts?: Partial<KzgWorkerPoolOptions>): Promise<KzgWorkerPool> {
     const o = withDefaults<KzgWorkerPoolOptions>(
-      { size: defaultDaOptions.poolSize, precompute: defaultDaOptions.kzgPrecompute, metrics: undefined },
+      {
+        size: defaultDaOptions.poolSize,
+        precompute: defaultDaOptions.kzgPrecompute,
+        nice: defaultDaOptions.workerNice,
+        metrics: undefined,
+      },
       opts,
     );
     if (!Number.isInteger(o.size) || o.size < 1) {
       throw new DaError(DaErrorCode.INVALID_ARGUMENT, `pool size must be a positive integer, got ${o.size}`);
     }
-    const started = Array.from({ length: o.size }, () => startWorker(o.precompute));
+    const started = Array.from({ length: o.size }, () => startWorker(o.precompute, o.nice));
     try {
       await Promise.all(started.map((s) => s.ready));
     } catch (err) {
@@ -109,6 +118,7 @@ export class KzgWorkerPool {
     return new KzgWorkerPool(
       started.map((s) => s.worker),
       o.precompute,
+      o.nice,
       o.metrics,
     );
   }
@@ -146,7 +156,7 @@ export class KzgWorkerPool {
     slot.ready = false;
     this.stats.restarts++;
     void slot.worker.terminate();
-    const { worker, ready, detach } = startWorker(this.precompute);
+    const { worker, ready, detach } = startWorker(this.precompute, this.nice);
     slot.worker = worker;
     ready.then(
       () => {

@@ -2,6 +2,8 @@
  * KZG worker thread: loads the trusted setup once, then runs one native task per message. Bulky inputs and results
  * travel as flat buffers in the transfer list, so nothing large is copied between threads.
  */
+import { readFileSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { isCodedError } from "@zgnode/utils";
 import { flatten, split } from "./buffers.ts";
@@ -63,9 +65,25 @@ function run(req: WorkerRequest): { result: WorkerResult; transfer: ArrayBuffer[
 }
 
 const port = parentPort;
-const data = workerData as { role?: string; precompute: number } | null;
+const data = workerData as { role?: string; precompute: number; nice: number } | null;
+
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread is a schedulable task with its own nice value), so the
+ * main thread's consensus and networking win the CPU whenever both want it; on an idle machine it changes nothing.
+ * Best effort: other platforms, or a sandbox that forbids it, keep the default priority.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0 || process.platform !== "linux") return;
+  try {
+    const tid = Number(readFileSync("/proc/thread-self/stat", "utf8").split(" ")[0]);
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // keep the default priority
+  }
+}
 if (port && data?.role === KZG_WORKER_ROLE) {
   try {
+    lowerPriority(data.nice);
     loadKzg(data.precompute);
     port.postMessage({ ready: true } satisfies WorkerReady);
   } catch (err) {

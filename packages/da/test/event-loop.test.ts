@@ -62,8 +62,9 @@ describe("encoding off the event loop", () => {
     );
 
     expect(blocked.max).toBeGreaterThan(100);
-    // Unloaded, p99 is a few ms; the bound leaves room for other processes competing for the same 2 cores.
-    expect(during.p99).toBeLessThan(100);
+    // Unloaded, p99 is a few ms. Other processes on the same 2 cores stretch every delay (and the control stall with
+    // it), so the bound scales with the control: encoding on this thread would put p99 near one blob's stall.
+    expect(during.p99).toBeLessThan(Math.max(100, blocked.max / 3));
     expect(during.max).toBeLessThan(blocked.max);
     expect(ticks).toBeGreaterThan((seconds * 100) / 2);
 

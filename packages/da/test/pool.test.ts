@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BYTES_PER_BLOB,
   DaErrorCode,
+  defaultDaOptions,
   encodePayload,
   KzgWorkerPool,
   loadKzg,
@@ -103,6 +105,16 @@ describe("KzgWorkerPool", () => {
       code: DaErrorCode.NOT_ENOUGH_CELLS,
       data: { blob: 0, have: 63 },
     });
+  });
+
+  it.runIf(process.platform === "linux")("runs its workers below the main thread's priority", () => {
+    const niceOf = (task: string) => {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    };
+    const nices = readdirSync("/proc/self/task").map(niceOf);
+    expect(niceOf(String(process.pid))).toBe(0);
+    expect(nices.filter((n) => n === defaultDaOptions.workerNice).length).toBeGreaterThanOrEqual(pool.size);
   });
 
   it("fails the task of a worker that dies, replaces the worker, and fails work after close", async () => {
