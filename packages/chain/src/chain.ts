@@ -329,13 +329,16 @@ export class Chain extends EventEmitter<ChainEvents> {
     const block = await this.store.getBlock(loc.blockHash, this.common);
     const stored = await this.store.getReceipts(loc.blockHash);
     if (!block || !stored || loc.index >= block.transactions.length) return undefined;
-    const receipts = expandReceipts(block, stored);
+    // Only this receipt (clients poll receipts one by one; expanding the whole block each time is quadratic).
+    let firstLog = 0;
+    for (let i = 0; i < loc.index; i++) firstLog += stored[i].logs.length;
+    const receipt = expandReceipt(block, stored[loc.index], loc.index, firstLog);
     return {
       tx: block.transactions[loc.index],
       from: stored[loc.index].from,
       block,
       index: loc.index,
-      receipt: receipts[loc.index],
+      receipt,
     };
   }
 
@@ -797,47 +800,55 @@ export function effectiveGasPrice(tx: TypedTransaction, baseFee: bigint | undefi
 }
 
 export function expandReceipts(block: Block, stored: StoredReceipt[]): ReceiptInfo[] {
-  const blockHash = block.hash();
-  const { number, timestamp, baseFeePerGas } = block.header;
   let logIndex = 0;
   return stored.map((r, i) => {
-    const tx = block.transactions[i];
-    const txHash = tx.hash();
-    const info: ReceiptInfo = {
-      transactionHash: txHash,
-      transactionIndex: i,
-      blockHash,
-      blockNumber: number,
-      blockTimestamp: timestamp,
-      from: r.from,
-      to: tx.to?.bytes,
-      type: tx.type,
-      status: r.status,
-      cumulativeGasUsed: r.cumulativeGasUsed,
-      gasUsed: r.gasUsed,
-      effectiveGasPrice: effectiveGasPrice(tx, baseFeePerGas),
-      contractAddress: r.contractAddress,
-      logs: r.logs.map(([address, topics, data]) => ({
-        address,
-        topics,
-        data,
-        blockNumber: number,
-        blockHash,
-        blockTimestamp: timestamp,
-        transactionHash: txHash,
-        transactionIndex: i,
-        logIndex: logIndex++,
-        removed: false,
-      })),
-      logsBloom: r.logsBloom,
-    };
-    if (r.root !== undefined) info.root = r.root;
-    if (r.blobGasUsed !== undefined) {
-      info.blobGasUsed = r.blobGasUsed;
-      info.blobGasPrice = r.blobGasPrice;
-    }
+    const info = expandReceipt(block, r, i, logIndex);
+    logIndex += r.logs.length;
     return info;
   });
+}
+
+/** One receipt of `block` (index `i`), its first log at block position `firstLogIndex`. */
+export function expandReceipt(block: Block, r: StoredReceipt, i: number, firstLogIndex: number): ReceiptInfo {
+  const blockHash = block.hash();
+  const { number, timestamp, baseFeePerGas } = block.header;
+  const tx = block.transactions[i];
+  const txHash = tx.hash();
+  let logIndex = firstLogIndex;
+  const info: ReceiptInfo = {
+    transactionHash: txHash,
+    transactionIndex: i,
+    blockHash,
+    blockNumber: number,
+    blockTimestamp: timestamp,
+    from: r.from,
+    to: tx.to?.bytes,
+    type: tx.type,
+    status: r.status,
+    cumulativeGasUsed: r.cumulativeGasUsed,
+    gasUsed: r.gasUsed,
+    effectiveGasPrice: effectiveGasPrice(tx, baseFeePerGas),
+    contractAddress: r.contractAddress,
+    logs: r.logs.map(([address, topics, data]) => ({
+      address,
+      topics,
+      data,
+      blockNumber: number,
+      blockHash,
+      blockTimestamp: timestamp,
+      transactionHash: txHash,
+      transactionIndex: i,
+      logIndex: logIndex++,
+      removed: false,
+    })),
+    logsBloom: r.logsBloom,
+  };
+  if (r.root !== undefined) info.root = r.root;
+  if (r.blobGasUsed !== undefined) {
+    info.blobGasUsed = r.blobGasUsed;
+    info.blobGasPrice = r.blobGasPrice;
+  }
+  return info;
 }
 
 export { Address };

@@ -131,6 +131,34 @@ describe("Chain (dev genesis)", () => {
   });
 });
 
+describe("Chain receipts and logs", () => {
+  it("numbers logs across the block and answers single receipts consistently", async () => {
+    const chain = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    // Runtime: MSTORE 0xaa at 0, LOG0 over 32 bytes, STOP.
+    const runtime = "60aa60005260206000a000";
+    const deploy = transfer(chain, {
+      nonce: 0n,
+      to: undefined,
+      value: 0n,
+      gasLimit: 100_000n,
+      data: hexToBytes(`0x6a${runtime}600052600b6015f3`),
+    });
+    const { receipts: r0 } = await chain.buildBlock([deploy]);
+    const emitter = bytesToHex(r0[0].contractAddress as Uint8Array);
+    const calls = [1n, 2n, 3n].map((n) => transfer(chain, { nonce: n, to: emitter, value: 0n, gasLimit: 50_000n }));
+    const { block, receipts } = await chain.buildBlock(calls);
+    expect(receipts.map((r) => r.logs.map((l) => l.logIndex))).toEqual([[0], [1], [2]]);
+    expect(bytesToHex(receipts[2].logs[0].address)).toBe(emitter);
+    expect(BigInt(bytesToHex(receipts[1].logs[0].data))).toBe(0xaan);
+    const one = await chain.getReceipt(calls[1].hash());
+    expect(one?.logs[0].logIndex).toBe(1);
+    expect(one?.cumulativeGasUsed).toBe(receipts[1].cumulativeGasUsed);
+    expect(bytesToHex(one?.blockHash as Uint8Array)).toBe(bytesToHex(block.hash()));
+    // The block bloom covers the emitter's address.
+    expect(block.header.logsBloom.some((b) => b !== 0)).toBe(true);
+  });
+});
+
 describe("Chain persistence", () => {
   it("continues at the same head and state root after a restart", async () => {
     const dir = mkdtempSync(join(tmpdir(), "zgnode-chain-"));
