@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import { createMetricsRegistry, RpcError, RpcErrorCode, type RpcMethodTable, rpcSchemas } from "@zgnode/utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRpcServer, type RpcServer, RpcServerError, RpcServerErrorCode } from "../src/index.ts";
@@ -293,5 +294,39 @@ describe("rpc server construction", () => {
   it("refuses an uncompilable schema at mount, not at call time", () => {
     const t: RpcMethodTable = { a_b: { params: [{ type: "no-such-type" }], handler: () => 1 } };
     expect(() => createRpcServer({ tables: [t], host: "127.0.0.1", port: 0 })).toThrow(RpcServerError);
+  });
+});
+
+describe("admin rights for non-loopback callers", () => {
+  // Needs an address other than loopback to connect from; machines without one skip with this reason.
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+
+  it.skipIf(external === undefined)("grants admin methods only with the bearer token", async () => {
+    const server = createRpcServer({
+      tables: [{ toy_admin: { params: [], admin: true, handler: () => "admin ok" } }],
+      host: "0.0.0.0",
+      port: 0,
+      adminToken: "s3cret-token",
+    });
+    const { port } = await server.listen();
+    try {
+      const call = async (auth?: string) => {
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (auth) headers.authorization = auth;
+        const res = await fetch(`http://${external}:${port}`, {
+          method: "POST",
+          headers,
+          body: '{"jsonrpc":"2.0","id":1,"method":"toy_admin"}',
+        });
+        return (await res.json()) as { result?: string; error?: { code: number } };
+      };
+      expect((await call()).error?.code).toBe(-32601);
+      expect((await call("Bearer wrong-token!")).error?.code).toBe(-32601);
+      expect((await call("Bearer s3cret-token")).result).toBe("admin ok");
+    } finally {
+      await server.close();
+    }
   });
 });
