@@ -69,6 +69,7 @@ export class NetworkTransport implements ConsensusTransport {
   /** Hashes of transactions being added from gossip (not re-published: gossipsub relays them already). */
   private readonly fromGossip = new Set<Hex>();
   private readonly onPoolTx: (ptx: PoolTx) => void;
+  private closed = false;
 
   constructor(opts: Partial<NetworkTransportOptions>, deps: NetworkTransportDeps) {
     this.opts = withDefaults(defaultNetworkTransportOptions, opts);
@@ -99,7 +100,7 @@ export class NetworkTransport implements ConsensusTransport {
       responseCodec: statusCodec,
       handle: () => ({ height: this.blockSource.headHeight(), headHash: this.headHash() }),
     };
-    this.batcher = new GossipBatcher((raws) => this.host.publish(this.txTopic, raws), {
+    this.batcher = new GossipBatcher((raws) => this.publishTxs(raws, 0), {
       maxItems: this.opts.txBatchMax,
       maxDelayMs: this.opts.txBatchDelayMs,
       onError: (err) => this.log.debug({ err: (err as Error).message }, "tx gossip failed"),
@@ -108,6 +109,19 @@ export class NetworkTransport implements ConsensusTransport {
       if (this.fromGossip.has(bytesToHex(ptx.hash))) return;
       this.batcher.add(ptx.tx.serialize());
     };
+  }
+
+  /**
+   * Publishes a batch of local transactions. With no subscribed peer yet (the node just started, the mesh is still
+   * forming) gossipsub drops the message, so the batch is retried a few times, a second apart.
+   */
+  private async publishTxs(raws: Uint8Array[], attempt: number): Promise<void> {
+    if (this.closed) return;
+    const recipients = await this.host.publish(this.txTopic, raws).catch(() => 0);
+    if (recipients === 0 && attempt < 10) {
+      const t = setTimeout(() => void this.publishTxs(raws, attempt + 1), 1000);
+      t.unref();
+    }
   }
 
   private headHash(): Hex {
@@ -128,6 +142,7 @@ export class NetworkTransport implements ConsensusTransport {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.pool.off("tx", this.onPoolTx);
     await this.batcher.close();
   }

@@ -67,7 +67,7 @@ export async function startTestNode(
   genesis: BftGenesisFile,
   opts: { key?: BlsSecretKey; dir: string; index: number; bootnodes?: string[]; doubleSign?: boolean },
 ): Promise<TestBftNode> {
-  const logger = createLogger({ level: "error", name: `n${opts.index}` });
+  const logger = createLogger({ level: (process.env.BFT_TEST_LOG as "warn") ?? "error", name: `n${opts.index}` });
   const db = new MemoryStore();
   const chain = await Chain.open({ db, genesis: bftGenesisSpec(genesis) });
   const pool = new TxPool(chain);
