@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
 import { type GossipSub, type GossipsubMessage, gossipsub, TopicValidatorResult } from "@libp2p/gossipsub";
+import { createTopicScoreParams, type TopicScoreParams } from "@libp2p/gossipsub/score";
 import { identify } from "@libp2p/identify";
 import type { Connection, PeerId, PrivateKey, Stream } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
@@ -33,7 +34,24 @@ import {
  */
 type GossipSubWithValidation = GossipSub & {
   reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
+  getScore(peerId: string): number;
+  readonly score: { readonly params: { topics: Record<string, TopicScoreParams> } };
 };
+
+/**
+ * Per-topic peer scoring: only invalid deliveries count (gossipsub P4, counter squared x weight, decaying 0.9 per
+ * second), so a peer that relays messages our validators reject first loses gossip from us (-10) and after about
+ * three rejected messages is graylisted (-80). Mesh-delivery quotas stay off: quiet validators are not faulty.
+ */
+const TOPIC_SCORE = createTopicScoreParams({
+  topicWeight: 1,
+  timeInMeshWeight: 0,
+  firstMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.9,
+});
 
 type Services = { identify: unknown; ping: unknown; pubsub: GossipSub };
 
@@ -199,6 +217,7 @@ export class NetworkHost {
       }),
     };
     this.topics.set(id, state);
+    this.pubsub.score.params.topics[id] = TOPIC_SCORE;
     if (this.started) this.pubsub.subscribe(id);
   }
 
@@ -212,6 +231,11 @@ export class NetworkHost {
     const res = await this.pubsub.publish(id, data);
     this.metrics?.gossipPublished.inc({ topic: topic.name });
     return res.recipients.length;
+  }
+
+  /** Gossipsub's score of a connected peer (negative after it relayed messages our validators rejected). */
+  peerScore(peer: string): number {
+    return this.pubsub.getScore(peer);
   }
 
   /** Peers subscribed to a topic (known through gossipsub). */

@@ -80,6 +80,9 @@ describe("NetworkHost", () => {
     expect(got[1]).toEqual(["hello"]); // b validated and rejected the bad one, accepted the good one
     await sleep(300);
     expect(got[2]).toEqual(["hello"]); // the rejected message never reached c
+    // b penalised a for relaying a message its validator rejected.
+    await until(() => b.peerScore(a.peerId.toString()) < 0);
+    expect(b.peerScore(c.peerId.toString())).toBeGreaterThanOrEqual(0);
   });
 
   it("answers req/resp requests, reporting handler failures and bad requests as coded errors", async () => {
