@@ -1,4 +1,5 @@
-import { bytesToHex, invalidParams } from "@zgnode/utils";
+import { keccak256 } from "@zgnode/crypto";
+import { bytesToHex, hexToBytes, invalidParams } from "@zgnode/utils";
 import { type BlockRef, parseBlockNumberOrTag, parseHash } from "./params.ts";
 
 /**
@@ -75,16 +76,42 @@ export function matchLog(criteria: LogCriteria, address: Uint8Array, topics: Uin
   return true;
 }
 
-/** Quick reject with the block's 2048-bit bloom (address and each topic OR-set must possibly be present). */
-export function bloomMayMatch(
-  criteria: LogCriteria,
-  bloomContains: (v: Uint8Array) => boolean,
-  hexToBytes: (h: string) => Uint8Array,
-): boolean {
-  if (criteria.addresses.length > 0 && !criteria.addresses.some((a) => bloomContains(hexToBytes(a)))) return false;
-  for (const wanted of criteria.topics) {
-    if (wanted === undefined) continue;
-    if (!wanted.some((t) => bloomContains(hexToBytes(t)))) return false;
+/** The three bloom bits (byte index, mask) of one value, as the 2048-bit logs bloom sets them. */
+export type BloomBits = [number, number][];
+
+export function bloomBits(value: Uint8Array): BloomBits {
+  const hash = keccak256(value);
+  const bits: BloomBits = [];
+  for (let i = 0; i < 6; i += 2) {
+    const bit = ((hash[i]! << 8) | hash[i + 1]!) & 2047;
+    bits.push([255 - (bit >> 3), 1 << (bit & 7)]);
+  }
+  return bits;
+}
+
+/** A filter's bloom query, hashed once: per address / per topic position, the alternatives' bits. */
+export interface BloomQuery {
+  addresses: BloomBits[];
+  topics: (BloomBits[] | undefined)[];
+}
+
+export function bloomQuery(criteria: LogCriteria): BloomQuery {
+  return {
+    addresses: criteria.addresses.map((a) => bloomBits(hexToBytes(a))),
+    topics: criteria.topics.map((t) => t?.map((x) => bloomBits(hexToBytes(x)))),
+  };
+}
+
+function hasBits(bloom: Uint8Array, bits: BloomBits): boolean {
+  for (const [byte, mask] of bits) if ((bloom[byte]! & mask) === 0) return false;
+  return true;
+}
+
+/** False when the block's bloom proves no log can match (some address or topic position has no candidate). */
+export function bloomMayMatch(bloom: Uint8Array, q: BloomQuery): boolean {
+  if (q.addresses.length > 0 && !q.addresses.some((b) => hasBits(bloom, b))) return false;
+  for (const alternatives of q.topics) {
+    if (alternatives !== undefined && !alternatives.some((b) => hasBits(bloom, b))) return false;
   }
   return true;
 }

@@ -6,7 +6,7 @@ import {
   TransactionType,
   type TypedTransaction,
 } from "@ethereumjs/tx";
-import { bytesToBigInt, hexToBytes as ejsHexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { bytesToBigInt, setLengthLeft } from "@ethereumjs/util";
 import { encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import {
@@ -36,7 +36,15 @@ import {
 } from "./call.ts";
 import { ethConfig } from "./config.ts";
 import { buildFeeHistory, checkPercentiles, type FeeHistoryBlock, MAX_FEE_HISTORY_BLOCKS } from "./feeHistory.ts";
-import { FilterRegistry, type LogCriteria, matchLog, parseLogCriteria, parseLogFilter } from "./filters.ts";
+import {
+  bloomMayMatch,
+  bloomQuery,
+  FilterRegistry,
+  type LogCriteria,
+  matchLog,
+  parseLogCriteria,
+  parseLogFilter,
+} from "./filters.ts";
 import {
   effectiveGasPrice,
   formatBlock,
@@ -203,10 +211,11 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     if (to - from + 1n > BigInt(maxRange)) {
       throw new RpcError(RpcErrorCode.LIMIT_EXCEEDED, `query exceeds max block range ${maxRange}`);
     }
+    const query = bloomQuery(filter);
     for (let n = from; n <= to; n++) {
       const block = await chain.blockByNumber(n);
       if (block === undefined) continue;
-      if (!bloomMayContain(block.header.logsBloom, filter)) continue;
+      if (!bloomMayMatch(block.header.logsBloom, query)) continue;
       logsOfBlock(block, await chain.receipts(block), filter, out);
     }
     return out;
@@ -1036,21 +1045,4 @@ function canonicalKey(raw: unknown): string {
   const key = parseStorageKey(raw);
   const hexLen = String(raw).length - 2;
   return hexLen === 64 ? bytesToHex(key) : toQuantity(bytesToBigInt(key));
-}
-
-function bloomMayContain(bloom: Uint8Array, criteria: LogCriteria): boolean {
-  const contains = (value: Uint8Array): boolean => {
-    const hash = keccak256(value);
-    for (let i = 0; i < 6; i += 2) {
-      const bit = ((hash[i]! << 8) | hash[i + 1]!) & 2047;
-      const byte = 256 - 1 - Math.floor(bit / 8);
-      if ((bloom[byte]! & (1 << (bit % 8))) === 0) return false;
-    }
-    return true;
-  };
-  if (criteria.addresses.length > 0 && !criteria.addresses.some((a) => contains(ejsHexToBytes(a as Hex)))) return false;
-  for (const wanted of criteria.topics) {
-    if (wanted !== undefined && !wanted.some((t) => contains(ejsHexToBytes(t as Hex)))) return false;
-  }
-  return true;
 }

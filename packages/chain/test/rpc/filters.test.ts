@@ -1,7 +1,8 @@
+import { Bloom } from "@ethereumjs/vm";
 import { hexToBytes } from "@zgnode/utils";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FilterRegistry, matchLog, parseLogCriteria, parseLogFilter } from "../../src/rpc/filters.ts";
+import { bloomMayMatch, bloomQuery, FilterRegistry, matchLog, parseLogCriteria, parseLogFilter } from "../../src/rpc/filters.ts";
 
 const A = `0x${"0a".repeat(20)}`;
 const B = `0x${"0b".repeat(20)}`;
@@ -71,5 +72,20 @@ describe("FilterRegistry", () => {
     expect(reg.size).toBe(1);
     expect(reg.uninstall(a)).toBe(true);
     expect(reg.uninstall(a)).toBe(false);
+  });
+});
+
+describe("bloom pre-filter", () => {
+  it("agrees with @ethereumjs's Bloom: passes blocks that may hold a match, rejects provable misses", () => {
+    const bloom = new Bloom();
+    bloom.add(hexToBytes(A));
+    bloom.add(hexToBytes(T1));
+    bloom.add(hexToBytes(T2));
+    const may = (f: Record<string, unknown>) => bloomMayMatch(bloom.bitvector, bloomQuery(parseLogCriteria(f)));
+    expect(may({})).toBe(true);
+    expect(may({ address: [B, A], topics: [T1, [T3, T2]] })).toBe(true);
+    expect(may({ address: B })).toBe(false);
+    expect(may({ topics: [null, T3] })).toBe(false);
+    expect(may({ topics: [[], [T3, T1]] })).toBe(true);
   });
 });
