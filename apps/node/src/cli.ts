@@ -57,8 +57,11 @@ export async function runCli(argv: string[], io: CliIo, commands: CliCommand[]):
       best = c;
   }
   if (!best) {
-    const wantsHelp = argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help";
-    (wantsHelp ? io.stdout : io.stderr).write(usage(commands));
+    // A command group (`zgnode keys`): list its subcommands.
+    const group = argv.length > 0 ? commands.filter((c) => c.path.length > 1 && c.path[0] === argv[0]) : [];
+    const rest = argv.slice(1);
+    const wantsHelp = argv.length === 0 || isHelp(argv[0]) || (group.length > 0 && (rest.length === 0 || isHelp(rest[0])));
+    (wantsHelp ? io.stdout : io.stderr).write(usage(group.length > 0 ? group : commands));
     if (!wantsHelp) io.stderr.write(`\nerror [${NodeErrorCode.UNKNOWN_COMMAND}]: unknown command "${argv.join(" ")}"\n`);
     return wantsHelp ? 0 : 2;
   }
@@ -72,4 +75,8 @@ export async function runCli(argv: string[], io: CliIo, commands: CliCommand[]):
     io.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
     return 1;
   }
+}
+
+function isHelp(arg: string | undefined): boolean {
+  return arg === "--help" || arg === "-h" || arg === "help";
 }

@@ -131,6 +131,11 @@ describe("zgnode command dispatch", () => {
     expect(await runCli(["--help"], help, commands)).toBe(0);
     expect(help.out()).toContain("storage root");
 
+    const group = io();
+    expect(await runCli(["storage", "--help"], group, [mk(["storage", "root"]), mk(["storage", "put"]), mk(["dev"])])).toBe(0);
+    expect(group.out()).toContain("storage put");
+    expect(group.out()).not.toContain("  dev");
+
     const bad = io();
     expect(await runCli(["frobnicate"], bad, commands)).toBe(2);
     expect(bad.err()).toContain(NodeErrorCode.UNKNOWN_COMMAND);
