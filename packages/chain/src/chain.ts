@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import {
   Block,
+  type BlockBytes,
   type BlockHeader,
   createBlock,
   createBlockHeader,
@@ -23,6 +24,7 @@ import {
 import { type AfterBlockEvent, createVM, type RunBlockResult, runBlock, type VM } from "@ethereumjs/vm";
 import type { KeyValueStore } from "@zgnode/db";
 import { bytesToHex, equalBytes, hexToBytes, type Logger, withDefaults } from "@zgnode/utils";
+import { BlockDecoder } from "./blockDecoder.ts";
 import { type CallRequest, type CallResult, runCall, runEstimateGas, type StateOverrides } from "./call.ts";
 import { ChainStore } from "./chainStore.ts";
 import { ChainError, ChainErrorCode, ExecutionError, ExecutionErrorCode } from "./errors.ts";
@@ -154,6 +156,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   readonly genesis: Block;
   readonly options: ChainOptions;
   private readonly store: ChainStore;
+  private readonly decoder: BlockDecoder;
   private readonly stateDb: StateNodeDb;
   private readonly trie: MerklePatriciaTrie;
   private readonly stateManager: MerkleStateManager;
@@ -174,6 +177,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     head: Block;
     options: ChainOptions;
     store: ChainStore;
+    decoder: BlockDecoder;
     stateDb: StateNodeDb;
     trie: MerklePatriciaTrie;
     stateManager: MerkleStateManager;
@@ -189,6 +193,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.execTip = args.head;
     this.options = args.options;
     this.store = args.store;
+    this.decoder = args.decoder;
     this.stateDb = args.stateDb;
     this.trie = args.trie;
     this.stateManager = args.stateManager;
@@ -220,7 +225,8 @@ export class Chain extends EventEmitter<ChainEvents> {
     await stateManager.generateCanonicalGenesis(opts.genesis.alloc);
     const genesisRoot = await stateManager.getStateRoot();
     const genesis = createBlock({ header: { ...opts.genesis.header, stateRoot: genesisRoot } }, { common, setHardfork: true });
-    const store = new ChainStore(opts.db, options.blockCacheSize);
+    const decoder = new BlockDecoder(common);
+    const store = new ChainStore(opts.db, options.blockCacheSize, (bytes) => decoder.decode(bytes));
     const storedGenesis = await store.getGenesisHash();
     if (storedGenesis === undefined) {
       const ops = [
@@ -239,7 +245,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       );
     }
     const headHash = (await store.getHeadHash()) ?? genesis.hash();
-    const head = await store.getBlock(headHash, common);
+    const head = await store.getBlock(headHash);
     if (!head) throw new ChainError(ChainErrorCode.NOT_FOUND, `head block ${bytesToHex(headHash)} missing from store`);
     await stateManager.setStateRoot(head.header.stateRoot, true);
     common.setHardforkBy({ blockNumber: head.header.number, timestamp: head.header.timestamp });
@@ -263,6 +269,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       head,
       options,
       store,
+      decoder,
       stateDb,
       trie,
       stateManager,
@@ -272,6 +279,16 @@ export class Chain extends EventEmitter<ChainEvents> {
     });
     opts.metrics?.headNumber.set(Number(head.header.number));
     return chain;
+  }
+
+  /** Decodes an RLP block with this chain's fork schedule (throws on malformed input). */
+  decodeBlock(bytes: Uint8Array): Block {
+    return this.decoder.decode(bytes);
+  }
+
+  /** Builds a block from its decoded RLP values (header, transactions, uncles, withdrawals). */
+  blockFromValues(values: BlockBytes): Block {
+    return this.decoder.fromValues(values);
   }
 
   /** The canonical head. */
@@ -290,11 +307,11 @@ export class Chain extends EventEmitter<ChainEvents> {
     if (n === this.headBlock.header.number) return this.headBlock;
     if (n > this.headBlock.header.number || n < 0n) return undefined;
     const hash = await this.store.getCanonicalHash(n);
-    return hash ? this.store.getBlock(hash, this.common) : undefined;
+    return hash ? this.store.getBlock(hash) : undefined;
   }
 
   async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
-    return this.store.getBlock(hash, this.common);
+    return this.store.getBlock(hash);
   }
 
   async getCanonicalHash(n: bigint): Promise<Uint8Array | undefined> {
@@ -309,7 +326,7 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Receipts of a stored block, in transaction order (undefined if the block is unknown). */
   async getReceipts(blockHash: Uint8Array): Promise<ReceiptInfo[] | undefined> {
-    const block = await this.store.getBlock(blockHash, this.common);
+    const block = await this.store.getBlock(blockHash);
     if (!block) return undefined;
     const stored = await this.store.getReceipts(blockHash);
     if (!stored) return undefined;
@@ -326,7 +343,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   async getTransaction(txHash: Uint8Array): Promise<TxLookup | undefined> {
     const loc = await this.store.getTxLocation(txHash);
     if (!loc) return undefined;
-    const block = await this.store.getBlock(loc.blockHash, this.common);
+    const block = await this.store.getBlock(loc.blockHash);
     const stored = await this.store.getReceipts(loc.blockHash);
     if (!block || !stored || loc.index >= block.transactions.length) return undefined;
     // Only this receipt (clients poll receipts one by one; expanding the whole block each time is quadratic).
@@ -416,7 +433,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const head = this.headBlock;
     let parent = head;
     if (opts.parentHash && !equalBytes(opts.parentHash, head.hash())) {
-      const p = await this.store.getBlock(opts.parentHash, this.common);
+      const p = await this.store.getBlock(opts.parentHash);
       if (!p) throw new ChainError(ChainErrorCode.UNKNOWN_PARENT, `unknown parent ${bytesToHex(opts.parentHash)}`);
       if (commit) throw new ChainError(ChainErrorCode.INVALID_BLOCK, "can only commit blocks built on the head");
       parent = p;
@@ -599,7 +616,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const started = performance.now();
     const hash = block.hash();
     if (await this.store.hasBlock(hash)) return;
-    const parent = await this.store.getBlock(block.header.parentHash, this.common);
+    const parent = await this.store.getBlock(block.header.parentHash);
     if (!parent) {
       throw new ChainError(ChainErrorCode.UNKNOWN_PARENT, `unknown parent ${bytesToHex(block.header.parentHash)}`, {
         number: block.header.number.toString(),
@@ -690,7 +707,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       let b: Block = parent;
       while (!(await this.isCanonical(b))) {
         added.push(b);
-        const p = await this.store.getBlock(b.header.parentHash, this.common);
+        const p = await this.store.getBlock(b.header.parentHash);
         if (!p) throw new ChainError(ChainErrorCode.NOT_FOUND, "missing ancestor during reorg");
         b = p;
       }
@@ -732,10 +749,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     while (b.header.number > n) {
       if (await this.isCanonical(b)) {
         const h = await this.store.getCanonicalHash(n);
-        const found = h && (await this.store.getBlock(h, this.common));
+        const found = h && (await this.store.getBlock(h));
         if (found) return found;
       }
-      const p = await this.store.getBlock(b.header.parentHash, this.common);
+      const p = await this.store.getBlock(b.header.parentHash);
       if (!p) throw new ChainError(ChainErrorCode.NOT_FOUND, `ancestor ${n} not found`);
       b = p;
     }

@@ -1,5 +1,4 @@
-import { type Block, createBlockFromRLP } from "@ethereumjs/block";
-import type { Common } from "@ethereumjs/common";
+import type { Block } from "@ethereumjs/block";
 import { RLP } from "@ethereumjs/rlp";
 import { bytesToBigInt } from "@ethereumjs/util";
 import type { BatchOp, KeyValueStore } from "@zgnode/db";
@@ -31,10 +30,12 @@ export class ChainStore {
   private readonly blockCache = new Map<string, Block>();
   private readonly receiptCache = new Map<string, StoredReceipt[]>();
   private readonly cacheSize: number;
+  private readonly decode: (bytes: Uint8Array) => Block;
 
-  constructor(db: KeyValueStore, cacheSize: number) {
+  constructor(db: KeyValueStore, cacheSize: number, decode: (bytes: Uint8Array) => Block) {
     this.db = db;
     this.cacheSize = cacheSize;
+    this.decode = decode;
   }
 
   async getHeadHash(): Promise<Uint8Array | undefined> {
@@ -45,13 +46,13 @@ export class ChainStore {
     return this.db.get(P.genesis);
   }
 
-  async getBlock(hash: Uint8Array, common: Common): Promise<Block | undefined> {
+  async getBlock(hash: Uint8Array): Promise<Block | undefined> {
     const key = bytesToHex(hash);
     const cached = this.blockCache.get(key);
     if (cached) return cached;
     const raw = await this.db.get(concatBytes(P.block, hash));
     if (raw === undefined) return undefined;
-    const block = createBlockFromRLP(raw, { common, setHardfork: true });
+    const block = this.decode(raw);
     this.remember(this.blockCache, key, block);
     return block;
   }

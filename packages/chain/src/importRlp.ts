@@ -1,5 +1,4 @@
-import type { BlockBytes } from "@ethereumjs/block";
-import { type Block, createBlockFromBytesArray, createBlockFromRLP } from "@ethereumjs/block";
+import type { Block, BlockBytes } from "@ethereumjs/block";
 import { RLP } from "@ethereumjs/rlp";
 import type { Chain } from "./chain.ts";
 import { ChainError, ChainErrorCode } from "./errors.ts";
@@ -13,7 +12,7 @@ export interface ImportResult {
 
 /** Decodes one RLP-encoded block with the chain's fork schedule (throws on malformed input). */
 export function decodeBlockRlp(chain: Chain, bytes: Uint8Array): Block {
-  return createBlockFromRLP(bytes, { common: chain.common, setHardfork: true });
+  return chain.decodeBlock(bytes);
 }
 
 /** Splits a concatenation of RLP-encoded blocks (geth `export` / hive chain.rlp format). */
@@ -31,7 +30,7 @@ export function decodeRlpBlocks(chain: Chain, bytes: Uint8Array): Block[] {
       throw new ChainError(ChainErrorCode.INVALID_RLP, `item #${blocks.length} is not an RLP list (not a block)`);
     }
     try {
-      blocks.push(createBlockFromBytesArray(decoded.data as BlockBytes, { common: chain.common, setHardfork: true }));
+      blocks.push(chain.blockFromValues(decoded.data as BlockBytes));
     } catch (err) {
       throw new ChainError(ChainErrorCode.INVALID_RLP, `cannot decode block #${blocks.length}: ${(err as Error).message}`);
     }
