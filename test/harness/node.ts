@@ -169,13 +169,22 @@ export class ZgnodeProcess {
   /** Sends a signal and waits for exit; escalates to SIGKILL after `graceMs`. Returns the exit code. */
   async stop(signal: NodeJS.Signals = "SIGINT", graceMs = 15_000): Promise<number | null> {
     const child = this.child;
-    if (!child || !this.running) return child?.exitCode ?? null;
+    if (!child || !this.running) {
+      await this.closeLog();
+      return child?.exitCode ?? null;
+    }
     child.kill(signal);
     const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
     const code = await this.exited;
     clearTimeout(timer);
-    await new Promise<void>((r) => this.log?.end(() => r()) ?? r());
+    await this.closeLog();
     return code ?? null;
+  }
+
+  private async closeLog(): Promise<void> {
+    const log = this.log;
+    this.log = undefined;
+    if (log && !log.writableEnded) await new Promise<void>((r) => log.end(() => r()));
   }
 
   /** SIGKILL: no shutdown hooks run (crash simulation). */
