@@ -1,10 +1,9 @@
 import { type Block, createBlock } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import type { Log } from "@ethereumjs/evm";
-import type { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import type { MerkleStateManager } from "@ethereumjs/statemanager";
 import { createTx, type TypedTransaction } from "@ethereumjs/tx";
-import { Address, createAccount, setLengthLeft } from "@ethereumjs/util";
+import { Address, createAccount, type DB, setLengthLeft } from "@ethereumjs/util";
 import { createVM, type RunTxResult, runTx, type VM } from "@ethereumjs/vm";
 import { bytesToHex, hexToBytes } from "@zgnode/utils";
 import { ExecutionError, ExecutionErrorCode } from "./errors.ts";
@@ -48,7 +47,8 @@ export interface CallResult {
 }
 
 export interface CallEnv {
-  trie: MerklePatriciaTrie;
+  /** The chain's trie node store (views layer their own writes over it). */
+  nodes: DB<string, string | Uint8Array>;
   common: Common;
   block: Block;
   gasCap: bigint;
@@ -63,7 +63,7 @@ interface Prepared {
 }
 
 async function prepare(env: CallEnv, req: CallRequest, overrides?: StateOverrides): Promise<Prepared> {
-  const view = await StateView.open(env.trie, env.block, env.common);
+  const view = await StateView.open(env.nodes, env.block, env.common);
   const sm = view.stateManager;
   if (overrides) await applyOverrides(sm, overrides);
   const common = sm.common;

@@ -366,7 +366,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   /** Read-only state at a stored block (default: head). */
   async stateAt(block: Block = this.headBlock): Promise<StateView> {
     if (block === this.headBlock && this.headViewCache?.root === block.header.stateRoot) return this.headViewCache;
-    const view = await StateView.open(this.trie, block, this.common);
+    const view = await StateView.open(this.stateDb, block, this.common);
     if (block === this.headBlock) this.headViewCache = view;
     return view;
   }
@@ -762,7 +762,7 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   private callEnv(block: Block) {
     return {
-      trie: this.trie,
+      nodes: this.stateDb,
       common: this.common,
       block,
       gasCap: this.options.rpcGasCap,

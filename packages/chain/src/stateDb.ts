@@ -73,3 +73,37 @@ export class StateNodeDb implements DB<string, string | Uint8Array> {
     return concatBytes(STATE_PREFIX, hexToBytes(`0x${key}`));
   }
 }
+
+/**
+ * A private write layer over the node store for read-only views (eth_call, tracing, simulations): reads fall
+ * through, writes (a view may flush a scratch state root) stay in memory and vanish with the view, so nothing a
+ * view computes ever reaches the chain's database.
+ */
+export class OverlayNodeDb implements DB<string, string | Uint8Array> {
+  private readonly base: DB<string, string | Uint8Array>;
+  private readonly local = new Map<string, string | Uint8Array>();
+
+  constructor(base: DB<string, string | Uint8Array>) {
+    this.base = base;
+  }
+
+  async get(key: string): Promise<string | Uint8Array | undefined> {
+    return this.local.get(key) ?? this.base.get(key);
+  }
+
+  async put(key: string, value: string | Uint8Array): Promise<void> {
+    this.local.set(key, value);
+  }
+
+  async del(_key: string): Promise<void> {}
+
+  async batch(ops: BatchDBOp<string, string | Uint8Array>[]): Promise<void> {
+    for (const op of ops) if (op.type === "put") this.local.set(op.key, op.value);
+  }
+
+  shallowCopy(): DB<string, string | Uint8Array> {
+    return this;
+  }
+
+  async open(): Promise<void> {}
+}

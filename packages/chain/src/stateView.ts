@@ -1,8 +1,9 @@
 import type { Block } from "@ethereumjs/block";
 import type { Common, Proof } from "@ethereumjs/common";
-import type { MerklePatriciaTrie } from "@ethereumjs/mpt";
+import { MerklePatriciaTrie } from "@ethereumjs/mpt";
 import { Caches, getMerkleStateProof, MerkleStateManager } from "@ethereumjs/statemanager";
-import { Address, setLengthLeft } from "@ethereumjs/util";
+import { Address, type DB, setLengthLeft, ValueEncoding } from "@ethereumjs/util";
+import { OverlayNodeDb } from "./stateDb.ts";
 
 export interface AccountInfo {
   nonce: bigint;
@@ -24,12 +25,20 @@ export class StateView {
     this.stateManager = stateManager;
   }
 
-  static async open(trie: MerklePatriciaTrie, block: Block, common: Common): Promise<StateView> {
+  /** A view of `block`'s state over `nodes` (the chain's node store); the view's own writes stay private. */
+  static async open(nodes: DB<string, string | Uint8Array>, block: Block, common: Common): Promise<StateView> {
     const c = common.copy();
     c.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    const trie = new MerklePatriciaTrie({
+      db: new OverlayNodeDb(nodes),
+      useKeyHashing: true,
+      valueEncoding: ValueEncoding.Bytes,
+      common: c,
+      cacheSize: 2_000,
+    });
     const sm = new MerkleStateManager({
       common: c,
-      trie: trie.shallowCopy(false),
+      trie,
       caches: new Caches({ account: { size: 2_000 }, storage: { size: 2_000 }, code: { size: 200 } }),
     });
     await sm.setStateRoot(block.header.stateRoot, true);
