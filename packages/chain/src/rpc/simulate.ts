@@ -204,6 +204,9 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     // Code put on a precompile's address replaces the precompile (geth's state override semantics).
     for (const [addr, ov] of b.state) if (ov.code !== undefined) precompiles.delete(key(addr));
     await applyStateOverrides(vm, b.state);
+    // Write the overrides through to the trie now: cache entries that no transaction touches would otherwise be
+    // left out of the block's state root.
+    await (vm.stateManager as unknown as { flush(): Promise<void> }).flush();
     const gasLimit = b.overrides.gasLimit ?? parent.header.gasLimit;
     const headerData: Record<string, unknown> = {
       number,
@@ -256,7 +259,15 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       const fixNonce = !validation && tx.nonce !== stateNonce;
       if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: tx.nonce });
       let result: RunTxResult;
+      const headerData0 = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData.baseFeePerGas;
       try {
+        // Without validation geth does not enforce the base fee on a zero-priced call (NoBaseFee): run such a tx
+        // against the builder's header with a zero base fee (the block itself keeps its base fee).
+        const headerData = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData;
+        const realBaseFee = headerData.baseFeePerGas;
+        const zeroPriced =
+          !validation && args.gasPrice === undefined && !(args.maxFeePerGas ?? 0n) && !(args.maxPriorityFeePerGas ?? 0n);
+        if (zeroPriced && realBaseFee !== undefined) headerData.baseFeePerGas = 0n;
         result = await withoutEoaCheck(vm, sender, () =>
           builder.addTransaction(tx, { skipHardForkValidation: true, allowNoBlobs: true }),
         );
@@ -264,6 +275,8 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       } catch (err) {
         throw txError(err);
       } finally {
+        const hd = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData;
+        if (headerData0 !== undefined) hd.baseFeePerGas = headerData0;
         events.off("beforeMessage", onMessage);
         events.off("afterMessage", onAfter);
       }
