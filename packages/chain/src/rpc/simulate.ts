@@ -1,5 +1,5 @@
 import type { Block } from "@ethereumjs/block";
-import type { EVMMockBlockchainInterface, EVMResult, Log, Message } from "@ethereumjs/evm";
+import type { EVMMockBlockchainInterface, EVMResult, InterpreterStep, Log, Message } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { TransactionType, type TypedTransaction } from "@ethereumjs/tx";
 import { createAddressFromString } from "@ethereumjs/util";
@@ -12,6 +12,7 @@ import {
   callTransaction,
   parseCallArgs,
   parseStateOverrides,
+  revertError,
   withoutEoaCheck,
 } from "./call.ts";
 import { formatHeaderFields, formatTransaction, type JsonObject } from "./format.ts";
@@ -250,6 +251,25 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
         }
       };
       const onAfter = (_res: EVMResult) => {};
+      // SELFDESTRUCT moves the whole balance to the beneficiary: a transfer log too.
+      const onStep = (step: InterpreterStep, resolve?: (r?: unknown) => void) => {
+        if (!traceTransfers || step.opcode.name !== "SELFDESTRUCT") return resolve?.();
+        const beneficiary = step.stack[step.stack.length - 1]!;
+        const to = new Uint8Array(20);
+        let v = beneficiary;
+        for (let i = 19; i >= 0; i--) {
+          to[i] = Number(v & 0xffn);
+          v >>= 8n;
+        }
+        step.stateManager.getAccount(step.address).then(
+          (acc) => {
+            if (acc !== undefined && acc.balance > 0n) transfers.push(transferLog(step.address.bytes, to, acc.balance));
+            resolve?.();
+          },
+          () => resolve?.(),
+        );
+      };
+      events.on("step", onStep);
       events.on("beforeMessage", onMessage);
       events.on("afterMessage", onAfter);
       // Without validation geth skips the nonce check but still bumps the state nonce by one: run the tx at the
@@ -277,6 +297,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       } finally {
         const hd = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData;
         if (headerData0 !== undefined) hd.baseFeePerGas = headerData0;
+        events.off("step", onStep);
         events.off("beforeMessage", onMessage);
         events.off("afterMessage", onAfter);
       }
@@ -325,7 +346,8 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
         removed: false,
       }));
       const call: JsonObject = {
-        returnData: bytesToHex(ex.returnValue),
+        // geth: a failed call returns no data; revert bytes go to error.data.
+        returnData: ex.exceptionError === undefined ? bytesToHex(ex.returnValue) : "0x",
         logs,
         gasUsed: toQuantity(result.totalGasSpent),
         maxUsedGas: toQuantity(result.totalGasSpent + result.gasRefund),
@@ -334,7 +356,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       if (ex.exceptionError !== undefined) {
         call.error =
           ex.exceptionError.error === "revert"
-            ? { code: 3, message: "execution reverted", data: bytesToHex(ex.returnValue) }
+            ? { code: 3, message: revertError(ex.returnValue).message, data: bytesToHex(ex.returnValue) }
             : { code: SimulateErrorCode.VM_ERROR, message: ex.exceptionError.error };
       }
       return call;
