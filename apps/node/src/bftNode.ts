@@ -34,7 +34,7 @@ import { bytesToHex, createMetricsRegistry, hexToBytes, type Logger, type RpcMet
 import { NodeError, NodeErrorCode } from "./errors.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { CLIENT_VERSION } from "./node.ts";
-import { readNodeConfig } from "./testnet.ts";
+import { DEFAULT_MAX_TXS_PER_BLOCK, readNodeConfig } from "./testnet.ts";
 
 export interface BftNodeOptions {
   home: string;
@@ -74,7 +74,7 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
     const sets = new StakingValidatorSets(chain);
     const evidence = new EvidencePool(chain.chainId, sets);
     const blockSource = new ChainBlockSource(
-      { coinbase: config.coinbase },
+      { coinbase: config.coinbase, maxTxsPerBlock: config.consensus.maxTxsPerBlock ?? DEFAULT_MAX_TXS_PER_BLOCK },
       { chain, pool, store: new CertifiedBlockStore(db), sets, evidence, logger: logger.child({ module: "bft" }) },
     );
     await blockSource.enableStakingSystemCalls();

@@ -42,6 +42,13 @@ const flags: FlagSpec[] = [
   { name: "propose-timeout", type: "string", value: "<ms>", description: "consensus propose timeout", defaultText: "1000" },
   { name: "vote-timeout", type: "string", value: "<ms>", description: "prevote/precommit timeouts", defaultText: "300" },
   { name: "commit-timeout", type: "string", value: "<ms>", description: "pause after a commit", defaultText: "200" },
+  {
+    name: "max-block-txs",
+    type: "string",
+    value: "<n>",
+    description: "transactions per proposed block at most",
+    defaultText: "250",
+  },
   { name: "help", type: "boolean", description: "show this help" },
 ];
 
@@ -98,7 +105,7 @@ export const command: CliCommand = {
     const fullNodes = int(v["full-nodes"], "full-nodes", 0, 0, 9);
     const n = validators + fullNodes;
     const same = v["same-ports"] === true;
-    const { defaultTimeouts, initTestnet } = await import("../testnet.ts");
+    const { DEFAULT_MAX_TXS_PER_BLOCK, defaultTimeouts, initTestnet } = await import("../testnet.ts");
     const propose = int(v["propose-timeout"], "propose-timeout", defaultTimeouts.proposeMs, 1);
     const vote = int(v["vote-timeout"], "vote-timeout", defaultTimeouts.prevoteMs, 1);
     const entries = await initTestnet({
@@ -115,6 +122,7 @@ export const command: CliCommand = {
         epochLength: int(v["epoch-length"], "epoch-length", 100, 1),
         jailPeriod: int(v["jail-period"], "jail-period", 10_000, 1),
       },
+      maxTxsPerBlock: int(v["max-block-txs"], "max-block-txs", DEFAULT_MAX_TXS_PER_BLOCK, 1, 100_000),
       timeouts: {
         ...defaultTimeouts,
         proposeMs: propose,

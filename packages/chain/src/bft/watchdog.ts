@@ -55,9 +55,14 @@ export class CatchUpWatchdog {
         this.triggered++;
         this.log?.info({ height: h, peerHeight: Math.max(...ahead.map((s) => s.status.height)) }, "behind peers: block sync");
         // The driver's own sync (rate-limited, verifies certificates); not part of its typed API yet.
-        (this.driver as unknown as { requestSync(): void }).requestSync();
+        const d = this.driver as unknown as { requestSync?: () => void; syncNow?: () => void };
+        if (typeof d.syncNow === "function") d.syncNow();
+        else if (typeof d.requestSync === "function") d.requestSync();
+        else this.log?.warn("driver offers no sync entry point; cannot catch up");
         this.lastMoveAt = now;
       }
+    } catch (err) {
+      this.log?.debug({ err: (err as Error).message }, "catch-up check failed");
     } finally {
       this.busy = false;
     }
