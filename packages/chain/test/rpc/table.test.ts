@@ -267,6 +267,40 @@ describe("eth table over a dev chain", () => {
     expect((await rpcError(node.call("debug_traceBlockByNumber", "0x0"))).message).toBe("genesis is not traceable");
   });
 
+  it("simulates blocks of calls with overrides without touching the chain", async () => {
+    const rich = `0x${"c0".repeat(20)}`;
+    const to = `0x${"c1".repeat(20)}`;
+    const headBefore = await node.call("eth_blockNumber");
+    const blocks = (await node.call(
+      "eth_simulateV1",
+      {
+        blockStateCalls: [
+          { stateOverrides: { [rich]: { balance: "0x3e8" } }, calls: [{ from: rich, to, value: "0x3e8" }] },
+          {
+            calls: [
+              { from: node.addresses[1]!.toString(), to: contract, data: "0xdeadbeef" },
+              { from: to, to: rich, value: "0x1" },
+            ],
+          },
+        ],
+        traceTransfers: true,
+      },
+      "latest",
+    )) as Obj[];
+    expect(blocks).toHaveLength(2);
+    expect(BigInt(blocks[0]!.number as string)).toBe(BigInt(headBefore as string) + 1n);
+    expect(blocks[1]!.parentHash).toBe(blocks[0]!.hash);
+    const [first, second] = blocks.map((b) => b.calls as Obj[]);
+    expect(first![0]).toMatchObject({ status: "0x1", gasUsed: "0x5208" });
+    expect((first![0]!.logs as Obj[])[0]).toMatchObject({ address: `0x${"ee".repeat(20)}`, blockHash: blocks[0]!.hash });
+    // The custom-error revert of the test contract, with its data.
+    expect(second![0]).toMatchObject({ status: "0x0", returnData: "0x", error: { code: 3, data: "0xdeadbeef" } });
+    expect(second![1]).toMatchObject({ status: "0x1" });
+    // Nothing reached the chain.
+    expect(await node.call("eth_blockNumber")).toBe(headBefore);
+    expect(await node.call("eth_getBalance", to, "latest")).toBe("0x0");
+  });
+
   it("answers fee history with blockCount + 1 base fees", async () => {
     const h = (await node.call("eth_feeHistory", "0x2", "latest", [25, 75])) as Obj;
     expect((h.baseFeePerGas as string[]).length).toBe(3);
