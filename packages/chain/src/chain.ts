@@ -25,6 +25,7 @@ import { type AfterBlockEvent, createVM, type RunBlockResult, runBlock, type VM 
 import type { KeyValueStore } from "@zgnode/db";
 import { bytesToHex, equalBytes, hexToBytes, type Logger, withDefaults } from "@zgnode/utils";
 import { BlockDecoder } from "./blockDecoder.ts";
+import { executeForBuild } from "./buildExecution.ts";
 import { type CallRequest, type CallResult, runCall, runEstimateGas, type StateOverrides } from "./call.ts";
 import { ChainStore } from "./chainStore.ts";
 import { ChainError, ChainErrorCode, ExecutionError, ExecutionErrorCode } from "./errors.ts";
@@ -519,14 +520,37 @@ export class Chain extends EventEmitter<ChainEvents> {
       this.execTip = parent;
       try {
         const root = await this.runBlockStartHook(template, onHead ? undefined : parent.header.stateRoot);
-        const { result, generated } = await this.runGenerate(template, root);
-        const stored = this.storedReceipts(attempt, result);
-        // Keep the executed (sender-cached) transaction objects in the block.
-        const final = new Block(generated.header, attempt, [], withdrawals, { common });
+        let final: Block;
+        let stored: StoredReceipt[];
+        let requests: CLRequest<CLRequestType>[] | undefined;
+        const fast = this.options.fastBuild ? await executeForBuild(this.vm, template, root) : undefined;
+        if (fast) {
+          stored = this.storedReceipts(attempt, fast);
+          requests = fast.requests;
+          const header = createBlockHeader(
+            {
+              ...headerData,
+              stateRoot: fast.stateRoot,
+              receiptTrie: fast.receiptsRoot,
+              transactionsTrie: fast.transactionsRoot,
+              logsBloom: fast.logsBloom,
+              gasUsed: fast.gasUsed,
+              requestsHash: fast.requestsHash,
+            },
+            { common },
+          );
+          final = new Block(header, attempt, [], withdrawals, { common });
+        } else {
+          const { result, generated } = await this.runGenerate(template, root);
+          stored = this.storedReceipts(attempt, result);
+          requests = result.requests;
+          // Keep the executed (sender-cached) transaction objects in the block.
+          final = new Block(generated.header, attempt, [], withdrawals, { common });
+        }
         if (commit) await this.commitBlock(final, stored, parent);
         else await this.resetExecutionState();
         this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
-        return { block: final, receipts: expandReceipts(final, stored), rejected, requests: result.requests ?? [] };
+        return { block: final, receipts: expandReceipts(final, stored), rejected, requests: requests ?? [] };
       } catch (err) {
         await this.resetExecutionState();
         if (opts.strict) {
@@ -672,7 +696,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     this.execTip = this.headBlock;
   }
 
-  private storedReceipts(txs: TypedTransaction[], result: RunBlockResult): StoredReceipt[] {
+  private storedReceipts(txs: TypedTransaction[], result: Pick<RunBlockResult, "receipts" | "results">): StoredReceipt[] {
     return result.receipts.map((r, i) => {
       const res = result.results[i];
       const status = "status" in r ? r.status : res.execResult.exceptionError ? 0 : 1;

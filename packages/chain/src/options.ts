@@ -10,6 +10,8 @@ export interface ChainOptions {
   blockCacheSize: number;
   /** Gas cap for `call`/`estimateGas` (geth `--rpc.gascap`). */
   rpcGasCap: bigint;
+  /** Build blocks with the one-pass trie path (`buildExecution.ts`) instead of `runBlock` in generate mode. */
+  fastBuild: boolean;
 }
 
 export const defaultChainOptions: ChainOptions = {
@@ -18,6 +20,7 @@ export const defaultChainOptions: ChainOptions = {
   extraData: "0x",
   blockCacheSize: 256,
   rpcGasCap: 50_000_000n,
+  fastBuild: true,
 };
 
 /** Options of the `TxPool` (geth's legacypool defaults, scaled for a dev node). */

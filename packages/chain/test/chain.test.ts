@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { LevelDb, MemoryStore } from "@zgnode/db";
 import { bytesToHex, hexToBytes } from "@zgnode/utils";
 import { describe, expect, it } from "vitest";
+import { fastBuildAvailable } from "../src/buildExecution.ts";
 import { Chain } from "../src/chain.ts";
 import { ChainErrorCode } from "../src/errors.ts";
 import { createDevGenesis, DEV_BALANCE } from "../src/genesis.ts";
@@ -128,6 +129,40 @@ describe("Chain (dev genesis)", () => {
       { overrides: { [bytesToHex(addr as Uint8Array)]: { code: hexToBytes("0x600760005260206000f3") } } },
     );
     expect(BigInt(bytesToHex(overridden.returnData))).toBe(7n);
+  });
+});
+
+describe("Chain fast build path", () => {
+  it("builds the same block as runBlock in generate mode (transfers, a deployment, logs, withdrawals)", async () => {
+    expect(await fastBuildAvailable()).toBe(true);
+    const make = (fastBuild: boolean) =>
+      Chain.open({ db: new MemoryStore(), genesis: createDevGenesis(), options: { fastBuild } });
+    const [fast, slow] = [await make(true), await make(false)];
+    const runtime = "60aa60005260206000a000"; // emits one log
+    const blocks = [];
+    for (const chain of [fast, slow]) {
+      const txs = [
+        transfer(chain, {
+          nonce: 0n,
+          to: undefined,
+          value: 0n,
+          gasLimit: 100_000n,
+          data: hexToBytes(`0x6a${runtime}600052600b6015f3`),
+        }),
+        ...Array.from({ length: 40 }, (_, i) => transfer(chain, { from: BOB, nonce: BigInt(i), value: BigInt(i) })),
+      ];
+      const a = await chain.buildBlock(txs, { timestamp: 100n });
+      const emitter = bytesToHex(a.receipts[0].contractAddress as Uint8Array);
+      const b = await chain.buildBlock(
+        [1n, 2n].map((n) => transfer(chain, { nonce: n, to: emitter, value: 0n, gasLimit: 50_000n })),
+        { timestamp: 101n, withdrawals: [{ index: 0n, validatorIndex: 0n, address: CAROL.address, amount: 7n }] },
+      );
+      blocks.push([a.block, b.block]);
+    }
+    for (let i = 0; i < 2; i++) {
+      expect(bytesToHex(blocks[0][i].hash()), `block ${i + 1}`).toBe(bytesToHex(blocks[1][i].hash()));
+    }
+    expect(blocks[0][1].header.logsBloom.some((x) => x !== 0)).toBe(true);
   });
 });
 
