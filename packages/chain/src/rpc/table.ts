@@ -832,6 +832,9 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     ),
   };
 
+  // Building blocks on demand is a test hook (execution-apis `testing_` namespace): admin callers only.
+  table.testing_buildBlockV1!.admin = true;
+
   // Node-managed dev keys (dev mode only).
   const signer = deps.signer;
   if (signer !== undefined) {
