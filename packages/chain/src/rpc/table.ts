@@ -885,8 +885,12 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     return requested !== undefined && requested < cap ? requested : cap;
   }
 
+  /**
+   * The priority fee to suggest: blocks are never full on a single-producer chain, so any tip is included; a
+   * small fixed one (0.001 gwei) keeps fees near the base fee. Before London there is no base fee: 1 gwei.
+   */
   function suggestTip(): bigint {
-    return 1_000_000_000n > 0n && chain.head().header.baseFeePerGas === undefined ? 1_000_000_000n : 1_000_000n;
+    return chain.head().header.baseFeePerGas === undefined ? 1_000_000_000n : 1_000_000n;
   }
 
   function nextBlobBaseFee(block: Block): bigint {
