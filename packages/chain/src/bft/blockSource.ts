@@ -14,6 +14,9 @@ import type { CertifiedBlockStore } from "./store.ts";
 import { createStakingBlockStartHook } from "./systemCalls.ts";
 import type { StakingValidatorSets } from "./validatorSets.ts";
 
+/** How far (seconds) a proposed block's timestamp may run ahead of our clock. */
+export const MAX_CLOCK_DRIFT_S = 15;
+
 export interface ChainBlockSourceDeps {
   chain: Chain;
   pool: TxPool;
@@ -37,8 +40,8 @@ export class ChainBlockSource implements ConsensusBlockSource {
   private readonly sets: StakingValidatorSets;
   private readonly evidence: EvidencePool;
   private readonly log: Logger;
-  /** Outcome of validation per block id at the current height (cleared on commit). */
-  private readonly verdicts = new Map<BlockId, boolean>();
+  /** Outcome of validation per "height:blockId" (cleared on commit). */
+  private readonly verdicts = new Map<string, boolean>();
   /** Evidence carried by blocks being built, validated or imported, by their extraData (for the block-start hook). */
   readonly evidenceByRoot = new Map<Hex, DuplicateVoteEvidence[]>();
 
@@ -117,13 +120,14 @@ export class ChainBlockSource implements ConsensusBlockSource {
     });
     const payload = encodePayload({ block, evidence });
     const blockId = bytesToHex(block.hash());
-    this.verdicts.set(blockId, true);
+    this.verdicts.set(`${height}:${blockId}`, true);
     this.log.debug({ height, txs: block.transactions.length, evidence: evidence.length }, "built block");
     return { blockId, payload };
   }
 
   async validateBlock(height: number, blockId: BlockId, payload: Uint8Array): Promise<boolean> {
-    const known = this.verdicts.get(blockId);
+    const key = `${height}:${blockId}`;
+    const known = this.verdicts.get(key);
     if (known !== undefined) return known;
     let ok = false;
     try {
@@ -132,7 +136,7 @@ export class ChainBlockSource implements ConsensusBlockSource {
     } catch (err) {
       this.log.warn({ height, blockId, err: (err as Error).message }, "invalid proposed block");
     }
-    this.verdicts.set(blockId, ok);
+    this.verdicts.set(key, ok);
     return ok;
   }
 
@@ -146,6 +150,11 @@ export class ChainBlockSource implements ConsensusBlockSource {
     const parent = this.chain.head;
     if (Number(parent.header.number) !== height - 1) fail(`head ${parent.header.number} is not the parent height`);
     if (bytesToHex(block.header.parentHash) !== bytesToHex(parent.hash())) fail("block does not extend our head");
+    // Proposers stamp max(now, parent + 1) (seconds): later than both is a clock running ahead or a lie.
+    const latest = BigInt(Math.floor(Date.now() / 1000) + MAX_CLOCK_DRIFT_S);
+    const parentNext = parent.header.timestamp + 1n;
+    if (block.header.timestamp > (latest > parentNext ? latest : parentNext))
+      fail(`timestamp ${block.header.timestamp} is in the future`);
     if (evidence.length > this.opts.maxEvidencePerBlock) fail(`${evidence.length} evidences in one block`);
     const seen = new Set<string>();
     for (const ev of evidence) {
