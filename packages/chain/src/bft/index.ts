@@ -1,4 +1,4 @@
-// The consensus pieces a node composes (the consensus package index does not export the I/O shell yet).
+// The consensus pieces a node composes, flat beside the bft ones (also reachable as the `consensus` namespace).
 export { type SyncedBlock, verifySyncedBlock } from "../consensus/blockSync.ts";
 export { buildCommitCertificate, verifyCommitCertificate } from "../consensus/certificate.ts";
 export {
