@@ -69,10 +69,16 @@ const UNSUPPORTED_EIPS = [7864, 7928, 8037, 8282];
  * `runBlock`. Imported blocks always go through `runBlock`, so a divergence here would make our own blocks fail
  * validation on every other node and in our tests (built blocks are re-imported there), never pass silently.
  */
-export async function executeForBuild(vm: VM, block: Block, root: Uint8Array | undefined): Promise<BuildExecution | undefined> {
+export async function executeForBuild(
+  vm: VM,
+  block: Block,
+  root: Uint8Array | undefined,
+  opts: { validate?: (exec: BuildExecution) => void; skipHardForkValidation?: boolean } = {},
+): Promise<BuildExecution | undefined> {
   const common = vm.common;
   common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
   if (common.consensusType() !== "pos" || UNSUPPORTED_EIPS.some((e) => common.isActivatedEIP(e))) return undefined;
+  if (block.uncleHeaders.length > 0) return undefined;
   const api = await loadInternals();
   if (!api) return undefined;
   const keccak = common.customCrypto.keccak256;
@@ -98,7 +104,12 @@ export async function executeForBuild(vm: VM, block: Block, root: Uint8Array | u
       if (header.gasLimit < tx.gasLimit + gasUsed) {
         throw new Error(`tx has a higher gas limit than the block (hash=${txHashHex(tx)})`);
       }
-      const res = await runTx(vm, { tx, block, skipHardForkValidation: true, blockGasUsed: receiptGasUsed });
+      const res = await runTx(vm, {
+        tx,
+        block,
+        skipHardForkValidation: opts.skipHardForkValidation ?? true,
+        blockGasUsed: receiptGasUsed,
+      });
       results.push(res);
       gasUsed += res.blockGasSpent;
       receiptGasUsed += res.totalGasSpent;
@@ -117,26 +128,40 @@ export async function executeForBuild(vm: VM, block: Block, root: Uint8Array | u
       requests = await api.accumulateRequests(vm, results, header.gasLimit, true);
       requestsHash = genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256);
     }
+    const exec: BuildExecution = {
+      stateRoot: await vm.stateManager.getStateRoot(),
+      receiptsRoot: orderedTrieRoot(encodedReceipts, keccak),
+      transactionsRoot: orderedTrieRoot(
+        block.transactions.map((tx) => tx.serialize()),
+        keccak,
+      ),
+      logsBloom: bloom.bitvector,
+      gasUsed,
+      requestsHash,
+      requests,
+      receipts,
+      results,
+    };
+    // An imported block is checked before its state is committed (a mismatch reverts everything).
+    opts.validate?.(exec);
+    await vm.evm.journal.commit();
+    return exec;
   } catch (err) {
     await vm.evm.journal.revert();
     throw err;
   }
-  const stateRoot = await vm.stateManager.getStateRoot();
-  await vm.evm.journal.commit();
-  return {
-    stateRoot,
-    receiptsRoot: orderedTrieRoot(encodedReceipts, keccak),
-    transactionsRoot: orderedTrieRoot(
-      block.transactions.map((tx) => tx.serialize()),
-      keccak,
-    ),
-    logsBloom: bloom.bitvector,
-    gasUsed,
-    requestsHash,
-    requests,
-    receipts,
-    results,
-  };
+}
+
+/** The checks runBlock applies to an imported block's execution results, in its order. */
+export function checkImportedExecution(block: Block, exec: BuildExecution): void {
+  const h = block.header;
+  const eq = (a: Uint8Array | undefined, b: Uint8Array | undefined) =>
+    a !== undefined && b !== undefined && Buffer.compare(a, b) === 0;
+  if (block.common.isActivatedEIP(7685) && !eq(h.requestsHash, exec.requestsHash)) throw new Error("invalid requestsHash");
+  if (!eq(exec.receiptsRoot, h.receiptTrie)) throw new Error("invalid receiptTrie");
+  if (!eq(exec.logsBloom, h.logsBloom)) throw new Error("invalid bloom");
+  if (exec.gasUsed !== h.gasUsed) throw new Error(`invalid gasUsed: got ${exec.gasUsed}, header ${h.gasUsed}`);
+  if (!eq(exec.stateRoot, h.stateRoot)) throw new Error("invalid block stateRoot");
 }
 
 function sha256(m: Uint8Array): Uint8Array {

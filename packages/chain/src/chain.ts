@@ -25,7 +25,7 @@ import { type AfterBlockEvent, createVM, type RunBlockResult, runBlock, type VM 
 import type { KeyValueStore } from "@zgnode/db";
 import { bytesToHex, equalBytes, hexToBytes, type Logger, withDefaults } from "@zgnode/utils";
 import { BlockDecoder } from "./blockDecoder.ts";
-import { executeForBuild } from "./buildExecution.ts";
+import { checkImportedExecution, executeForBuild } from "./buildExecution.ts";
 import { type CallRequest, type CallResult, runCall, runEstimateGas, type StateOverrides } from "./call.ts";
 import { ChainStore } from "./chainStore.ts";
 import { ChainError, ChainErrorCode, ExecutionError, ExecutionErrorCode } from "./errors.ts";
@@ -33,6 +33,7 @@ import type { GenesisSpec } from "./genesis.ts";
 import { validateHeaderAgainstParent } from "./headerRules.ts";
 import type { ChainMetrics } from "./metrics.ts";
 import { type ChainOptions, defaultChainOptions } from "./options.ts";
+import { orderedTrieRoot } from "./orderedTrie.ts";
 import type { StoredReceipt } from "./receipts.ts";
 import { createSharedCommon, releaseSharedCommon } from "./sharedCommon.ts";
 import { StateNodeDb } from "./stateDb.ts";
@@ -656,7 +657,7 @@ export class Chain extends EventEmitter<ChainEvents> {
           }
         }
       }
-      await block.validateData(false, true);
+      await this.validateBody(block);
       block.validateBlobTransactions(parent.header);
     } catch (err) {
       this.metrics?.blocksRejected.inc();
@@ -669,14 +670,22 @@ export class Chain extends EventEmitter<ChainEvents> {
         block,
         equalBytes(parent.header.stateRoot, await this.currentRoot()) ? undefined : parent.header.stateRoot,
       );
-      result = await runBlock(this.vm, {
-        block,
-        root,
-        clearCache: root !== undefined,
-        skipHeaderValidation: true,
-        skipBlockValidation: true,
-        setHardfork: true,
-      });
+      const fast = this.options.fastBuild
+        ? await executeForBuild(this.vm, block, root, {
+            validate: (exec) => checkImportedExecution(block, exec),
+            skipHardForkValidation: false,
+          })
+        : undefined;
+      result = fast
+        ? { ...fast, receiptsRoot: fast.receiptsRoot, logsBloom: fast.logsBloom }
+        : await runBlock(this.vm, {
+            block,
+            root,
+            clearCache: root !== undefined,
+            skipHeaderValidation: true,
+            skipBlockValidation: true,
+            setHardfork: true,
+          });
     } catch (err) {
       this.metrics?.blocksRejected.inc();
       await this.resetExecutionState();
@@ -684,6 +693,31 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     await this.commitBlock(block, this.storedReceipts(block.transactions, result), parent);
     this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
+  }
+
+  /**
+   * Body rules (what `block.validateData` checks): every transaction valid, signed and able to pay the base fee,
+   * blob gas consistent, then the transactions root (computed in one pass), uncle hash and withdrawals root.
+   */
+  private async validateBody(block: Block): Promise<void> {
+    const keccak = block.common.customCrypto.keccak256;
+    if (!this.options.fastBuild || !keccak) {
+      await block.validateData(false, true);
+      return;
+    }
+    await block.validateData(true, true); // transactions only
+    for (const [i, tx] of block.transactions.entries()) {
+      if (!tx.isSigned()) throw new Error(`invalid transactions: transaction at index ${i} is unsigned`);
+    }
+    const txRoot = orderedTrieRoot(
+      block.transactions.map((tx) => tx.serialize()),
+      keccak,
+    );
+    if (!equalBytes(txRoot, block.header.transactionsTrie)) throw new Error("invalid transaction trie");
+    if (!block.uncleHashIsValid()) throw new Error("invalid uncle hash");
+    if (block.common.isActivatedEIP(4895) && !(await block.withdrawalsTrieIsValid())) {
+      throw new Error("invalid withdrawals trie");
+    }
   }
 
   private async currentRoot(): Promise<Uint8Array> {
