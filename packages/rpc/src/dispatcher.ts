@@ -293,8 +293,14 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 export function errorText(id: JsonRpcId, code: number, message: string, data?: unknown): string {
-  const err = data === undefined ? { code, message } : { code, message, data };
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${JSON.stringify(err)}}`;
+  let err: string;
+  try {
+    err = JSON.stringify(data === undefined ? { code, message } : { code, message, data });
+  } catch {
+    // Unserializable data (a bigint, a cycle) must not turn an error answer into a crash: drop the data.
+    err = JSON.stringify({ code, message });
+  }
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${err}}`;
 }
 
 /** A short human message from ajv errors: the deepest failing keyword, with its path inside the argument. */

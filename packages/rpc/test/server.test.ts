@@ -28,6 +28,13 @@ function toyTable(events: { closed: string[] }): RpcMethodTable {
       },
     },
     toy_admin: { params: [], admin: true, handler: () => "admin ok" },
+    toy_badData: {
+      params: [],
+      handler: () => {
+        throw new RpcError(-32000, "odd data", { big: 1n });
+      },
+    },
+    toy_bigResult: { params: [], handler: () => ({ big: 1n }) },
     toy_subscribe: {
       params: [{ type: "string" }],
       wsOnly: true,
@@ -126,6 +133,9 @@ describe("rpc server over real HTTP and WebSocket", () => {
     });
     const crash = await call({ jsonrpc: "2.0", id: 1, method: "toy_crash", params: [] });
     expect(crash.error).toEqual({ code: -32603, message: "internal error" });
+    // Unserializable values never crash the server: the data is dropped, a result becomes an internal error.
+    expect((await call({ jsonrpc: "2.0", id: 2, method: "toy_badData" })).error).toEqual({ code: -32000, message: "odd data" });
+    expect((await call({ jsonrpc: "2.0", id: 3, method: "toy_bigResult" })).error?.code).toBe(-32603);
   });
 
   it("answers parse errors, invalid envelopes and unknown methods with the standard codes", async () => {
