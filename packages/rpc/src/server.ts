@@ -219,7 +219,15 @@ export function createRpcServer(opts: RpcServerOptions): RpcServer {
           socket.terminate();
           return;
         }
-        socket.send(`{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);
+        let text: string;
+        try {
+          text = `{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`;
+        } catch (err) {
+          // notify() runs inside the publisher's event loop (new blocks, logs): a bad payload must not throw there.
+          logger.error({ err, method }, "unserializable notification dropped");
+          return;
+        }
+        socket.send(text);
       },
       onClose(cb) {
         closers.push(cb);
