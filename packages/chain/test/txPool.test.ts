@@ -142,6 +142,19 @@ describe("TxPool", () => {
     await expect(pool.add(transfer(chain, { nonce: 2n }))).rejects.toMatchObject({ gethMessage: "txpool is full" });
   });
 
+  it("when full, evicts another sender's queued transaction for an executable one", async () => {
+    const { chain, pool } = await setup({ maxSize: 2 });
+    await pool.add(transfer(chain, { nonce: 0n }));
+    const queued = transfer(chain, { nonce: 7n });
+    await pool.add(queued);
+    expect(pool.status()).toEqual({ pending: 1, queued: 1 });
+    await pool.add(transfer(chain, { from: CAROL, nonce: 0n }));
+    expect(pool.get(queued.hash())).toBeUndefined();
+    expect(pool.status()).toEqual({ pending: 2, queued: 0 });
+    // Nothing queued left to evict: the next one is refused.
+    await expect(pool.add(transfer(chain, { from: CAROL, nonce: 1n }))).rejects.toMatchObject({ gethMessage: "txpool is full" });
+  });
+
   it("orders a block by nonce per sender and by tip across senders", async () => {
     const { chain, pool } = await setup();
     await pool.add(transfer(chain, { nonce: 1n, tip: 5n * 10n ** 9n }));
