@@ -256,7 +256,12 @@ describe("zgnode dev with ethers v6 and viem", () => {
       await (await ethersStore.ping(4242n)).wait();
       expect(await within(20_000, "ethers Ping event", ping)).toBe(4242n);
       expect(await within(20_000, "ethers block", block)).toBeGreaterThan(0);
+      await wsStore.removeAllListeners();
     } finally {
+      // Unsubscribe first and let the eth_unsubscribe answers arrive: destroying with requests in flight makes
+      // ethers reject them ("provider destroyed"), which surfaces as an unhandled rejection.
+      await wsp.removeAllListeners();
+      await new Promise((r) => setTimeout(r, 300));
       await wsp.destroy();
     }
   });
@@ -305,6 +310,7 @@ describe("zgnode dev with ethers v6 and viem", () => {
     } finally {
       unwatchBlocks();
       unwatchLogs();
+      await new Promise((r) => setTimeout(r, 300)); // let the eth_unsubscribe answers arrive before closing
       await (await wsClient.transport.getRpcClient()).close();
     }
   });
