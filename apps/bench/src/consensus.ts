@@ -265,12 +265,15 @@ function print(rows: Figures[]): void {
   const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)}` : "-");
   const head = [
     "target",
-    "idle gap p50/p99 ms",
+    "idle block mean/p99 ms",
     "idle commit p50/p99 ms",
-    "load gap p50/p99 ms",
-    "load commit p50/p99 ms",
+    "saturated block mean/p99 ms",
+    "saturated commit p50/p99 ms",
     "tx/s",
     "incl/sent",
+    "paced tx/s",
+    "paced block mean ms",
+    "paced commit p50/p99 ms",
   ];
   const lines = rows.map((r) => [
     r.name,
