@@ -29,6 +29,11 @@ export interface EthChainView {
 export interface EthTxPoolView {
   /** Validates and adds a signed tx; throws an Error with geth's wording on rejection. */
   add(tx: TypedTransaction): Promise<void>;
+  /**
+   * Decodes, validates and adds raw tx bytes, returning the hash. Optional: a pool that decodes with a shared Common
+   * saves the per-tx Common copy the table's own decoder makes (the hot path of eth_sendRawTransaction).
+   */
+  addRaw?(raw: Uint8Array): Promise<Uint8Array>;
   /** Executable txs by sender (lowercase 0x address), nonce-ordered. */
   pending(): Map<string, TypedTransaction[]>;
   /** Future-nonce txs by sender, nonce-ordered. */

@@ -75,6 +75,7 @@ export function txPoolView(pool: TxPool): EthTxPoolView {
     async add(tx) {
       await pool.add(tx);
     },
+    addRaw: (raw) => pool.addRaw(raw),
     pending: () => txsOf(pool.content().pending),
     queued: () => txsOf(pool.content().queued),
     get: (hash) => pool.get(hash)?.tx,

@@ -529,7 +529,15 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     ),
 
     eth_sendRawTransaction: m([S.data], async (p) => {
-      const tx = decodeRawTransaction(parseData(p[0], 0));
+      const raw = parseData(p[0], 0);
+      try {
+        // Blob txs keep the table's decoder below: it picks the next block's fork for the sidecar format.
+        if (pool.addRaw && raw[0] !== TransactionType.BlobEIP4844) return bytesToHex(await pool.addRaw(raw));
+      } catch (err) {
+        if (err instanceof RpcError) throw err;
+        throw serverError(err instanceof Error ? err.message : String(err));
+      }
+      const tx = decodeRawTransaction(raw);
       try {
         await pool.add(tx);
       } catch (err) {
