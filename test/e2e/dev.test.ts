@@ -260,8 +260,10 @@ describe("zgnode dev with ethers v6 and viem", () => {
     } finally {
       // Unsubscribe first and let the eth_unsubscribe answers arrive: destroying with requests in flight makes
       // ethers reject them ("provider destroyed"), which surfaces as an unhandled rejection.
+      // One more request on the same socket: the server answers in order, so once it returns the eth_unsubscribe
+      // answers are in.
       await wsp.removeAllListeners();
-      await new Promise((r) => setTimeout(r, 300));
+      await wsp.send("eth_chainId", []).catch(() => {});
       await wsp.destroy();
     }
   });
@@ -310,7 +312,8 @@ describe("zgnode dev with ethers v6 and viem", () => {
     } finally {
       unwatchBlocks();
       unwatchLogs();
-      await new Promise((r) => setTimeout(r, 300)); // let the eth_unsubscribe answers arrive before closing
+      // Same socket, answered in order: after this the eth_unsubscribe answers are in and the socket can close.
+      await wsClient.request({ method: "eth_blockNumber" }).catch(() => {});
       await (await wsClient.transport.getRpcClient()).close();
     }
   });
