@@ -42,6 +42,8 @@ export interface BftNodeOptions {
   rpcPort?: number;
   /** TEST ONLY: sign two conflicting prevotes per round (needs ZGNODE_ENABLE_TEST_FLAGS=1). */
   doubleSign: boolean;
+  /** The BLS key seed, already decrypted from a keystore; default: `<home>/keys/bls.key`. */
+  blsSeed?: Uint8Array;
 }
 
 export interface BftNode {
@@ -100,10 +102,17 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
     let signer: ConsensusSigner | null = null;
     let wal: ConsensusWal | null = null;
     if (config.role === "validator") {
-      const seedHex = (await readFile(join(opts.home, "keys", "bls.key"), "utf8").catch(() => "")).trim();
-      if (!/^0x[0-9a-fA-F]{64}$/.test(seedHex))
-        throw new NodeError(NodeErrorCode.BAD_FILE, `validator needs keys/bls.key (32-byte hex seed) in ${opts.home}`);
-      const sk = blsKeyFromSeed(hexToBytes(seedHex));
+      let seed = opts.blsSeed;
+      if (!seed) {
+        const seedHex = (await readFile(join(opts.home, "keys", "bls.key"), "utf8").catch(() => "")).trim();
+        if (!/^0x[0-9a-fA-F]{64}$/.test(seedHex))
+          throw new NodeError(
+            NodeErrorCode.BAD_FILE,
+            `validator needs keys/bls.key (32-byte hex seed) in ${opts.home} or --bls-keystore`,
+          );
+        seed = hexToBytes(seedHex);
+      }
+      const sk = blsKeyFromSeed(seed);
       const privval = await FilePrivValidator.open(join(dataDir, "priv_validator_state.json"), sk, chain.chainId);
       signer = privval;
       if (opts.doubleSign) {

@@ -13,6 +13,13 @@ const flags: FlagSpec[] = [
   { name: "log.level", type: "string", value: "<level>", description: "trace|debug|info|warn|error", defaultText: "info" },
   { name: "log.format", type: "string", value: "json|pretty|auto", description: "log format", defaultText: "auto" },
   {
+    name: "bls-keystore",
+    type: "string",
+    value: "<file>",
+    description: "encrypted BLS key from `zgnode keys new --type bls` (instead of keys/bls.key)",
+  },
+  { name: "password-file", type: "string", value: "<file>", description: "password of --bls-keystore" },
+  {
     name: "test.double-sign",
     type: "boolean",
     description: "TEST ONLY: equivocate on every prevote (needs ZGNODE_ENABLE_TEST_FLAGS=1)",
@@ -44,10 +51,24 @@ export const command: CliCommand = {
     if (!["json", "pretty", "auto"].includes(logFormat))
       throw new NodeError(NodeErrorCode.BAD_FLAG, "--log.format: json|pretty|auto");
     const logLevel = typeof v["log.level"] === "string" ? v["log.level"] : "info";
+    let blsSeed: Uint8Array | undefined;
+    if (typeof v["bls-keystore"] === "string") {
+      if (typeof v["password-file"] !== "string")
+        throw new NodeError(NodeErrorCode.BAD_FLAG, "--bls-keystore needs --password-file");
+      const { readFile } = await import("node:fs/promises");
+      const password = (await readFile(v["password-file"], "utf8")).split(/\r?\n/)[0];
+      const { unlockKey } = await import("../keystore.ts");
+      const key = await unlockKey(v["bls-keystore"], password);
+      if (key.type !== "bls") throw new NodeError(NodeErrorCode.BAD_FILE, "--bls-keystore is not a BLS keystore");
+      blsSeed = key.secret;
+    }
     const { runUntilSignal } = await import("../run.ts");
     const { startBftNode } = await import("../bftNode.ts");
     return runUntilSignal({ ...defaultDevNodeOptions, logLevel, logFormat }, io, (_o, logger) =>
-      startBftNode({ home, rpcHost: typeof v["rpc.host"] === "string" ? v["rpc.host"] : undefined, rpcPort, doubleSign }, logger),
+      startBftNode(
+        { home, rpcHost: typeof v["rpc.host"] === "string" ? v["rpc.host"] : undefined, rpcPort, doubleSign, blsSeed },
+        logger,
+      ),
     );
   },
 };
