@@ -3,7 +3,7 @@
  * 127.0.0.1 with their own ports and homes, talking libp2p. The scenarios run in order on one network (each one
  * leaves it healthy for the next), which keeps the whole file within a few minutes on a busy 2-core machine.
  */
-import { id as ethersId, Interface, Transaction, Wallet, zeroPadValue } from "ethers";
+import { Interface, Transaction, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { collectLogs, rpcCall, Testnet, ZgnodeProcess } from "../harness/index.ts";
 
