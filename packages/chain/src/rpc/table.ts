@@ -267,8 +267,12 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     eth_protocolVersion: m([], () => "0x44"),
 
     eth_gasPrice: m([], () => {
+      // The larger of the head's and the next block's base fee: a price that passes eth_estimateGas at "latest"
+      // (checked against the head) and is still includable in the next block while the base fee falls.
       const head = chain.head().header;
-      return toQuantity(head.calcNextBaseFee() + suggestTip());
+      const next = head.calcNextBaseFee();
+      const current = head.baseFeePerGas ?? 0n;
+      return toQuantity((current > next ? current : next) + suggestTip());
     }),
     eth_maxPriorityFeePerGas: m([], () => toQuantity(suggestTip())),
     eth_baseFee: m([], () => toQuantity(chain.head().header.calcNextBaseFee())),

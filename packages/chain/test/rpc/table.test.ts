@@ -62,6 +62,16 @@ describe("eth table over a dev chain", () => {
     expect(await node.call("eth_getBlockByNumber", "0x99", false)).toBeNull();
   });
 
+  it("prices gas at no less than the head's base fee while the base fee falls", async () => {
+    // Block 1 used far less than half the gas limit, so the next base fee is lower than the head's.
+    const head = (await node.call("eth_getBlockByNumber", "latest", false)) as Obj;
+    const headBaseFee = BigInt(head.baseFeePerGas as string);
+    const nextBaseFee = BigInt((await node.call("eth_baseFee")) as string);
+    expect(nextBaseFee).toBeLessThan(headBaseFee);
+    const tip = BigInt((await node.call("eth_maxPriorityFeePerGas")) as string);
+    expect(BigInt((await node.call("eth_gasPrice")) as string)).toBe(headBaseFee + tip);
+  });
+
   it("serves receipts with contract address, logs and block timestamps", async () => {
     const deployReceipt = (await node.call("eth_getTransactionReceipt", deployHash)) as Obj;
     expect(deployReceipt.contractAddress).toBe(contract);
