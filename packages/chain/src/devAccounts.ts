@@ -1,3 +1,4 @@
+import type { Hex } from "@zgnode/utils";
 /**
  * The ten accounts of the mnemonic `test test test test test test test test test test test junk` at
  * m/44'/60'/0'/0/i, the same as hardhat's and anvil's defaults, so dev tooling works unchanged.
@@ -5,7 +6,7 @@
  */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
-export const DEV_ACCOUNTS: ReadonlyArray<{ address: string; privateKey: string }> = [
+export const DEV_ACCOUNTS: ReadonlyArray<{ address: Hex; privateKey: Hex }> = [
   {
     address: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
     privateKey: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",

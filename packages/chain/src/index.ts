@@ -1,5 +1,7 @@
+export * from "./bft/index.ts";
 export * from "./call.ts";
 export * from "./chain.ts";
+export * as consensus from "./consensus/index.ts";
 export * from "./devAccounts.ts";
 export * from "./errors.ts";
 export * from "./genesis.ts";
@@ -10,5 +12,3 @@ export * from "./rpc/index.ts";
 export * from "./sealer.ts";
 export * from "./stateView.ts";
 export * from "./txPool.ts";
-export * from "./bft/index.ts";
-export * as consensus from "./consensus/index.ts";
