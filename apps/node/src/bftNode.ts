@@ -100,6 +100,7 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
     await transport.register();
 
     let signer: ConsensusSigner | null = null;
+    let privvalState: () => { height: number; round: number; step: number } | null = () => null;
     let wal: ConsensusWal | null = null;
     if (config.role === "validator") {
       let seed = opts.blsSeed;
@@ -115,6 +116,10 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
       const sk = blsKeyFromSeed(seed);
       const privval = await FilePrivValidator.open(join(dataDir, "priv_validator_state.json"), sk, chain.chainId);
       signer = privval;
+      privvalState = () => {
+        const last = privval.lastSignState;
+        return last ? { height: last.height, round: last.round, step: last.step } : null;
+      };
       if (opts.doubleSign) {
         logger.warn("TEST FLAG --test.double-sign: this validator will equivocate on every prevote");
         signer = new DoubleSigningSigner(privval, sk, chain.chainId, (v) => void transport.broadcastVote(v).catch(() => {}));
@@ -178,6 +183,7 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
           peerId: host.peerId.toString(),
           validators: driver.validatorSet.validators.map((v) => ({ address: v.address, power: v.power })),
           pendingEvidence: evidence.size,
+          lastSigned: privvalState(),
         }),
       },
       zg_getCommitCertificate: {
