@@ -60,7 +60,11 @@ export interface SealerOptions {
   blockTimeMs: number;
   /** Most transactions put into one block. */
   maxTxsPerBlock: number;
-  /** In `instant` mode, wait this long (ms) after the first tx arrives so a burst lands in one block. */
+  /**
+   * In `instant` mode, wait this long (ms) after the first tx arrives so a burst lands in one block. 5 ms costs a
+   * dev user nothing noticeable and, under a stream of txs, fills blocks instead of sealing one per handful of txs
+   * (bench:rpc: ~1,000-1,100 mined tx/s in ~75 blocks with 5 ms vs 535-1,456 in 18-220 blocks with 0).
+   */
   instantDelayMs: number;
 }
 
@@ -68,5 +72,5 @@ export const defaultSealerOptions: SealerOptions = {
   mode: "instant",
   blockTimeMs: 1000,
   maxTxsPerBlock: 5_000,
-  instantDelayMs: 0,
+  instantDelayMs: 5,
 };

@@ -92,10 +92,11 @@ export class LocalSealer implements BlockProducer {
       this.scheduled = false;
       if (!this.running) return;
       try {
-        while (this.running && this.pool.selectForBlock(1).length > 0) {
-          const res = await this.sealNow();
-          if (res.block.transactions.length === 0) break;
-        }
+        if (this.pool.selectForBlock(1).length === 0) return;
+        const res = await this.sealNow();
+        // Txs that arrived while the block executed go through the same coalescing wait, so a steady stream fills
+        // blocks instead of sealing a tiny block per handful of txs (per-block overhead dominated that).
+        if (res.block.transactions.length > 0 && this.pool.selectForBlock(1).length > 0) this.schedule();
       } catch (err) {
         this.logger?.error({ err }, "sealing failed");
       }
