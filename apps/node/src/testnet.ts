@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { type BftGenesisFile, createBftGenesisFile, DEV_ACCOUNTS, DEV_BALANCE } from "@zgnode/chain";
+import { type BftGenesisFile, type consensus, createBftGenesisFile, DEV_ACCOUNTS, DEV_BALANCE } from "@zgnode/chain";
 import { expandProofOfPossession, type GenesisValidator, type StakingParams } from "@zgnode/contracts";
 import { blsKeyFromSeed, blsProofOfPossession, privateKeyToAddress } from "@zgnode/crypto";
 import { loadOrCreatePeerKey } from "@zgnode/network";
@@ -20,16 +20,8 @@ import { NodeError, NodeErrorCode } from "./errors.ts";
 
 export type NodeRole = "validator" | "full";
 
-export interface ConsensusTimeoutsConfig {
-  proposeMs: number;
-  proposeDeltaMs: number;
-  prevoteMs: number;
-  prevoteDeltaMs: number;
-  precommitMs: number;
-  precommitDeltaMs: number;
-  commitMs: number;
-  rebroadcastMs: number;
-}
+/** The engine's own timeout settings, as written into a node's config.json. */
+export type ConsensusTimeoutsConfig = consensus.ConsensusTimeouts;
 
 export interface NodeConfig {
   name: string;

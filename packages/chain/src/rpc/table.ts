@@ -138,6 +138,22 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
   }
 
   /** Reads the accounts and code a call touches first, so they stay cached across calls (see VmCache). */
+  /**
+   * The shared shape of eth_call, eth_estimateGas and eth_createAccessList: params (call, block, state overrides),
+   * the block's VM with the overrides applied, and the block as the call sees it.
+   */
+  function withCallState<T>(p: unknown[], fn: (args: CallArgs, env: Block, vm: VM) => Promise<T>): Promise<T> {
+    const args = parseCallArgs(p[0], 0);
+    return withState(
+      parseBlockId(p[1], 1),
+      async ({ block, vm }) => {
+        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+        return fn(args, callBlock(block, args, vm), vm);
+      },
+      warmCall(args),
+    );
+  }
+
   function warmCall(args: CallArgs): (vm: VM) => Promise<void> {
     return async (vm) => {
       await vm.stateManager.getAccount(args.from);
@@ -471,53 +487,26 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
 
     eth_call: m(
       [anyParam, S.blockId, { type: "object" }, { type: "object" }],
-      async (p) => {
-        const args = parseCallArgs(p[0], 0);
-        return withState(
-          parseBlockId(p[1], 1),
-          async ({ block, vm }) => {
-            await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-            const env = callBlock(block, args, vm);
-            return bytesToHex(callResultOrThrow(await runCall(vm, env, args, { gasLimit: callGas(args.gas, env, vm) })));
-          },
-          warmCall(args),
-        );
-      },
+      (p) =>
+        withCallState(p, async (args, env, vm) =>
+          bytesToHex(callResultOrThrow(await runCall(vm, env, args, { gasLimit: callGas(args.gas, env, vm) }))),
+        ),
       1,
     ),
     eth_estimateGas: m(
       [anyParam, S.blockId, { type: "object" }],
-      async (p) => {
-        const args = parseCallArgs(p[0], 0);
-        return withState(
-          parseBlockId(p[1], 1),
-          async ({ block, vm }) => {
-            await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-            const env = callBlock(block, args, vm);
-            return toQuantity(await estimateGas(vm, env, args, callGas(undefined, env, vm)));
-          },
-          warmCall(args),
-        );
-      },
+      (p) => withCallState(p, async (args, env, vm) => toQuantity(await estimateGas(vm, env, args, callGas(undefined, env, vm)))),
       1,
     ),
     eth_createAccessList: m(
       [anyParam, S.blockId, { type: "object" }],
-      async (p) => {
-        const args = parseCallArgs(p[0], 0);
-        return withState(
-          parseBlockId(p[1], 1),
-          async ({ block, vm }) => {
-            await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-            const env = callBlock(block, args, vm);
-            const r = await createAccessList(vm, env, args, callGas(undefined, env, vm));
-            const out: JsonObject = { accessList: r.accessList, gasUsed: toQuantity(r.gasUsed) };
-            if (r.error !== undefined) out.error = r.error;
-            return out;
-          },
-          warmCall(args),
-        );
-      },
+      (p) =>
+        withCallState(p, async (args, env, vm) => {
+          const r = await createAccessList(vm, env, args, callGas(undefined, env, vm));
+          const out: JsonObject = { accessList: r.accessList, gasUsed: toQuantity(r.gasUsed) };
+          if (r.error !== undefined) out.error = r.error;
+          return out;
+        }),
       1,
     ),
 
