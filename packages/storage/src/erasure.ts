@@ -27,6 +27,13 @@ export type ErasureFamily = "vandermonde-gf256" | "ronomon-cauchy";
 
 const require = createRequire(import.meta.url);
 
+/** Any GF(2^8) Vandermonde code: whole positive shard counts with k + m <= 256 (the field's size). */
+function gf256Supports(k: number, m: number, shardSize: number): boolean {
+  return (
+    Number.isInteger(k) && Number.isInteger(m) && k >= 1 && m >= 1 && k + m <= 256 && Number.isInteger(shardSize) && shardSize > 0
+  );
+}
+
 function checkShape(codec: ErasureCodec, shards: Uint8Array, k: number, m: number, shardSize: number): void {
   if (!codec.supports(k, m, shardSize)) {
     throw new StorageError(
@@ -71,15 +78,7 @@ export class NativeErasureCodec implements ErasureCodec {
   }
 
   supports(k: number, m: number, shardSize: number): boolean {
-    return (
-      Number.isInteger(k) &&
-      Number.isInteger(m) &&
-      k >= 1 &&
-      m >= 1 &&
-      k + m <= 256 &&
-      Number.isInteger(shardSize) &&
-      shardSize > 0
-    );
+    return gf256Supports(k, m, shardSize);
   }
 
   async encode(shards: Uint8Array, k: number, m: number, shardSize: number): Promise<void> {
@@ -115,15 +114,7 @@ export class WasmErasureCodec implements ErasureCodec {
   }
 
   supports(k: number, m: number, shardSize: number): boolean {
-    return (
-      Number.isInteger(k) &&
-      Number.isInteger(m) &&
-      k >= 1 &&
-      m >= 1 &&
-      k + m <= 256 &&
-      Number.isInteger(shardSize) &&
-      shardSize > 0
-    );
+    return gf256Supports(k, m, shardSize);
   }
 
   async encode(shards: Uint8Array, k: number, m: number, shardSize: number): Promise<void> {
@@ -149,15 +140,7 @@ export class JsErasureCodec implements ErasureCodec {
   readonly family = "vandermonde-gf256" as const;
 
   supports(k: number, m: number, shardSize: number): boolean {
-    return (
-      Number.isInteger(k) &&
-      Number.isInteger(m) &&
-      k >= 1 &&
-      m >= 1 &&
-      k + m <= 256 &&
-      Number.isInteger(shardSize) &&
-      shardSize > 0
-    );
+    return gf256Supports(k, m, shardSize);
   }
 
   async encode(shards: Uint8Array, k: number, m: number, shardSize: number): Promise<void> {
