@@ -4,9 +4,13 @@
  * Per node (fresh instance): 2,000 pre-signed EIP-1559 1-wei transfers from dev account 0 are sent with 16
  * requests in flight (1 for hardhat, whose automine refuses nonce gaps); "mined" is the wall time from the
  * first send until the sender's `latest` nonce reaches start + 2,000. Then eth_call against an 11-byte
- * contract returning slot 0, at 1 and 16 calls in flight. Same load client (raw fetch, pre-serialized
- * bodies) for every node. Flags: --txs N, --call-seconds S, --only zgnode,anvil,hardhat.
+ * contract returning slot 0, at 1 and 16 calls in flight. Same load client and pre-serialized bodies for every node.
+ * The default client is node:http with keep-alive (~36 us of client CPU per request); `--client fetch` (undici)
+ * costs ~216 us per request, so on a 2-core machine it takes a whole core and caps the fastest servers: the
+ * table prints the client's CPU per call so that share is visible. Flags: --txs N, --call-seconds S,
+ * --only zgnode,anvil,hardhat, --client http|fetch, --url (an already running node).
  */
+import http from "node:http";
 import { parseArgs } from "node:util";
 import { Wallet } from "ethers";
 import { type Peer, startAnvil, startHardhat, startZgnode } from "./peers.ts";
@@ -27,6 +31,8 @@ interface Result {
   blocks: number;
   callsC1: number;
   callsC16: number;
+  /** Load generator CPU (this process) per request in the c16 call phase, in microseconds. */
+  clientUsPerCall: number;
   error?: string;
 }
 
@@ -46,10 +52,46 @@ async function rpc<T>(url: string, method: string, params: unknown[] = []): Prom
   return body.result as T;
 }
 
-async function postRaw(url: string, body: string): Promise<void> {
+/** How the load is sent: `http` (node:http, keep-alive, one socket per request in flight) or `fetch` (undici). */
+type ClientKind = "http" | "fetch";
+let clientKind: ClientKind = "http";
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function postRaw(url: string, body: string): Promise<void> {
+  return clientKind === "fetch" ? postFetch(url, body) : postHttp(url, body);
+}
+
+async function postFetch(url: string, body: string): Promise<void> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
   const text = await res.text();
   if (text.includes('"error"')) throw new Error(`rpc error: ${text.slice(0, 300)}`);
+}
+
+function postHttp(url: string, body: string): Promise<void> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        host: u.hostname,
+        port: u.port,
+        path: "/",
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => (text.includes('"error"') ? reject(new Error(`rpc error: ${text.slice(0, 300)}`)) : resolve()));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** Runs `total` jobs with `concurrency` in flight. */
@@ -157,7 +199,14 @@ async function measure(peer: Peer, txs: number, callSeconds: number): Promise<Re
   const call = () => postRaw(url, callBody);
   await throughput(0.5, 4, call); // warm-up
   const callsC1 = await throughput(callSeconds, 1, call);
-  const callsC16 = await throughput(callSeconds, 16, call);
+  const cpu0 = process.cpuUsage();
+  let calls = 0;
+  const callsC16 = await throughput(callSeconds, 16, () => {
+    calls++;
+    return call();
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const clientUsPerCall = (cpu.user + cpu.system) / calls;
   const minedSeconds = (tMined - t0) / 1000;
   return {
     name: peer.name,
@@ -168,6 +217,7 @@ async function measure(peer: Peer, txs: number, callSeconds: number): Promise<Re
     blocks: head1 - head0,
     callsC1,
     callsC16,
+    clientUsPerCall,
   };
 }
 
@@ -176,10 +226,20 @@ function fmt(n: number, digits = 0): string {
 }
 
 function printTable(results: Result[]): void {
-  const header = ["node", "send conc", "send tx/s", "all mined s", "mined tx/s", "blocks", "eth_call/s c1", "eth_call/s c16"];
+  const header = [
+    "node",
+    "send conc",
+    "send tx/s",
+    "all mined s",
+    "mined tx/s",
+    "blocks",
+    "eth_call/s c1",
+    "eth_call/s c16",
+    "client us/call",
+  ];
   const rows = results.map((r) =>
     r.error
-      ? [r.name, "-", "-", "-", "-", "-", "-", `error: ${r.error.slice(0, 60)}`]
+      ? [r.name, "-", "-", "-", "-", "-", "-", `error: ${r.error.slice(0, 60)}`, "-"]
       : [
           r.name,
           String(r.sendConcurrency),
@@ -189,6 +249,7 @@ function printTable(results: Result[]): void {
           String(r.blocks),
           fmt(r.callsC1),
           fmt(r.callsC16),
+          fmt(r.clientUsPerCall),
         ],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -224,10 +285,13 @@ async function main(): Promise<void> {
       txs: { type: "string", default: "2000" },
       "call-seconds": { type: "string", default: "3" },
       only: { type: "string", default: "zgnode,anvil,hardhat" },
+      client: { type: "string", default: "http" },
       /** Measure an already running node instead (e.g. one started with --cpu-prof). */
       url: { type: "string" },
     },
   });
+  if (values.client !== "http" && values.client !== "fetch") throw new Error("--client must be http or fetch");
+  clientKind = values.client;
   const txs = Number(values.txs);
   const callSeconds = Number(values["call-seconds"]);
   const only = new Set(values.only.split(","));
@@ -248,7 +312,9 @@ async function main(): Promise<void> {
   if (!external && only.has("anvil")) targets.push({ name: "anvil", start: startAnvil });
   if (!external && only.has("hardhat")) targets.push({ name: "hardhat 3", start: startHardhat });
 
-  console.log(`bench:rpc  ${txs} pre-signed transfers, eth_call for ${callSeconds} s per concurrency, Node ${process.version}`);
+  console.log(
+    `bench:rpc  ${txs} pre-signed transfers, eth_call for ${callSeconds} s per concurrency, client ${clientKind}, Node ${process.version}`,
+  );
   console.log("(node and load generator share this machine's cores; single runs, treat +-15% as noise)\n");
   const results: Result[] = [];
   for (const t of targets) {
@@ -271,6 +337,7 @@ async function main(): Promise<void> {
         blocks: 0,
         callsC1: 0,
         callsC16: 0,
+        clientUsPerCall: 0,
         error: msg,
       });
     } finally {
