@@ -7,7 +7,7 @@ import {
   type TypedTransaction,
 } from "@ethereumjs/tx";
 import { bytesToBigInt, setLengthLeft } from "@ethereumjs/util";
-import { encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
+import { createVM, encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import {
   bytesToHex,
@@ -21,6 +21,7 @@ import {
   rpcSchemas,
   toQuantity,
 } from "@zgnode/utils";
+import { FlatStateBase, FlatStateManager } from "../flatState.ts";
 import type { BuildBlockAttributes, EthRpcDeps } from "./backend.ts";
 import { buildBlockOnParent, poolBlockOrder } from "./buildBlock.ts";
 import {
@@ -116,6 +117,17 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     return vm;
   });
 
+  /**
+   * VMs for read-only calls: state reads come decoded from maps shared by all calls on the block's state root,
+   * writes go to a per-call overlay (see FlatStateManager), so a call never decodes RLP or walks the trie twice.
+   */
+  const callVms = new VmCache(async (block) => {
+    const vm = await chain.vmAt(block);
+    vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
+    const base = new FlatStateBase(vm.stateManager as MerkleStateManager);
+    return createVM({ common: vm.common, stateManager: new FlatStateManager(base, vm.common), blockchain: vm.blockchain });
+  });
+
   /** Runs `fn` on the state after the referenced block (a cached VM; writes are discarded). */
   async function withState<T>(
     ref: BlockRef,
@@ -137,22 +149,24 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     return fn(vm);
   }
 
-  /** Reads the accounts and code a call touches first, so they stay cached across calls (see VmCache). */
   /**
    * The shared shape of eth_call, eth_estimateGas and eth_createAccessList: params (call, block, state overrides),
-   * the block's VM with the overrides applied, and the block as the call sees it.
+   * the block's call VM with the overrides applied, and the block as the call sees it. Before Byzantium a call
+   * needs a state root (receipts carry one): those take the trie-backed VM.
    */
-  function withCallState<T>(p: unknown[], fn: (args: CallArgs, env: Block, vm: VM) => Promise<T>): Promise<T> {
+  async function withCallState<T>(p: unknown[], fn: (args: CallArgs, env: Block, vm: VM) => Promise<T>): Promise<T> {
     const args = parseCallArgs(p[0], 0);
-    return withState(
-      parseBlockId(p[1], 1),
-      async ({ block, vm }) => {
-        await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
-        return fn(args, callBlock(block, args, vm), vm);
-      },
-      warmCall(args),
-    );
+    const block = await requireBlock(parseBlockId(p[1], 1));
+    const overrides = parseStateOverrides(p[2], 2);
+    const run = async (vm: VM) => {
+      await applyStateOverrides(vm, overrides);
+      return fn(args, callBlock(block, args, vm), vm);
+    };
+    if (block.common.gteHardfork("byzantium")) return callVms.use(block, run);
+    return useVm(block, run, warmCall(args));
   }
+
+  /** Reads the accounts and code a call touches first, so they stay cached across calls (see VmCache). */
 
   function warmCall(args: CallArgs): (vm: VM) => Promise<void> {
     return async (vm) => {
