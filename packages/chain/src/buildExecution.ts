@@ -6,6 +6,7 @@ import type { TypedTransaction } from "@ethereumjs/tx";
 import { type Address, type CLRequest, type CLRequestType, GWEI_TO_WEI } from "@ethereumjs/util";
 import { Bloom, encodeReceipt, type RunTxResult, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { orderedTrieRoot } from "./orderedTrie.ts";
+import { executeTransfer, transferContext } from "./transferExecution.ts";
 
 /**
  * The parts of @ethereumjs/vm's block processing that are not in its public exports (system calls of EIP-4788 and
@@ -73,7 +74,15 @@ export async function executeForBuild(
   vm: VM,
   block: Block,
   root: Uint8Array | undefined,
-  opts: { validate?: (exec: BuildExecution) => void; skipHardForkValidation?: boolean } = {},
+  opts: {
+    validate?: (exec: BuildExecution) => void;
+    skipHardForkValidation?: boolean;
+    /**
+     * Execute plain value transfers without `runTx` (`transferExecution.ts`). Default: only when building (no
+     * `validate`), so that an imported block, ours included, is still checked by the general path.
+     */
+    fastTransfers?: boolean;
+  } = {},
 ): Promise<BuildExecution | undefined> {
   const common = vm.common;
   common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
@@ -85,6 +94,8 @@ export async function executeForBuild(
   if (!keccak) return undefined;
 
   const header = block.header;
+  const skipHardForkValidation = opts.skipHardForkValidation ?? true;
+  const transfers = (opts.fastTransfers ?? opts.validate === undefined) ? transferContext(vm, block) : undefined;
   if (root) await vm.stateManager.setStateRoot(root, true);
   await vm.evm.journal.checkpoint();
   const receipts: TxReceipt[] = [];
@@ -104,16 +115,14 @@ export async function executeForBuild(
       if (header.gasLimit < tx.gasLimit + gasUsed) {
         throw new Error(`tx has a higher gas limit than the block (hash=${txHashHex(tx)})`);
       }
-      const res = await runTx(vm, {
-        tx,
-        block,
-        skipHardForkValidation: opts.skipHardForkValidation ?? true,
-        blockGasUsed: receiptGasUsed,
-      });
+      const res =
+        (transfers && (await executeTransfer(vm, transfers, tx, block, receiptGasUsed, skipHardForkValidation))) ??
+        (await runTx(vm, { tx, block, skipHardForkValidation, blockGasUsed: receiptGasUsed }));
       results.push(res);
       gasUsed += res.blockGasSpent;
       receiptGasUsed += res.totalGasSpent;
-      bloom.or(res.bloom);
+      // A transaction without logs has an all-zero bloom.
+      if (res.receipt.logs.length > 0) bloom.or(res.bloom);
       receipts.push(res.receipt);
       encodedReceipts.push(encodeReceipt(res.receipt, tx.type));
     }
