@@ -17,6 +17,7 @@ import {
   runCall,
   withoutEoaCheck,
 } from "../src/rpc/call.ts";
+import { CallTracer, StructLogger } from "../src/rpc/tracers.ts";
 
 // Differential test: random contracts and calls run on the flat call state and on the trie-backed
 // MerkleStateManager (the path it replaces) must give the same return data, gas, refunds, errors and post-state.
@@ -245,6 +246,23 @@ async function observe(vm: VM, c: Call): Promise<unknown> {
     } catch (err) {
       call = describeError(err);
     }
+    // debug_traceCall runs on the same state: struct logs (with storage and memory) and call frames must agree.
+    let trace: unknown;
+    const logger = new StructLogger({ enableMemory: true, enableReturnData: true });
+    const frames = new CallTracer();
+    const detach = [logger.attach(vm.evm), frames.attach(vm.evm)];
+    try {
+      const o = await runCall(vm, block, args, { gasLimit });
+      const r = o.result;
+      trace = [
+        logger.result(r.totalGasSpent, o.error !== undefined, r.execResult.returnValue),
+        frames.result(gasLimit, r.totalGasSpent),
+      ];
+    } catch (err) {
+      trace = describeError(err);
+    } finally {
+      for (const d of detach) d();
+    }
     let estimate: unknown;
     try {
       estimate = await estimateGas(vm, block, args, 1_000_000n);
@@ -272,7 +290,7 @@ async function observe(vm: VM, c: Call): Promise<unknown> {
     } finally {
       await sm.revert();
     }
-    return { call, estimate, post };
+    return { call, trace, estimate, post };
   } finally {
     await sm.revert();
   }

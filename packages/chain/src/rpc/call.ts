@@ -136,11 +136,19 @@ function hasFees(args: CallArgs): boolean {
  */
 export function callBlock(block: Block, args: CallArgs, _vm: VM): Block {
   if (hasFees(args) || block.header.baseFeePerGas === undefined) return block;
-  // A view of the block whose header reads baseFeePerGas = 0 (everything else, methods included, inherited):
-  // building a real header per call costs more than the call itself.
-  const header = Object.create(block.header, { baseFeePerGas: { value: 0n, enumerable: true } }) as Block["header"];
-  return Object.create(block, { header: { value: header, enumerable: true } }) as Block;
+  let view = zeroFeeViews.get(block);
+  if (view === undefined) {
+    // A view of the block whose header reads baseFeePerGas = 0 (everything else, methods included, inherited):
+    // building a real header per call costs more than the call itself. Blocks are immutable, so one view per
+    // block serves every call on it.
+    const header = Object.create(block.header, { baseFeePerGas: { value: 0n, enumerable: true } }) as Block["header"];
+    view = Object.create(block, { header: { value: header, enumerable: true } }) as Block;
+    zeroFeeViews.set(block, view);
+  }
+  return view;
 }
+
+const zeroFeeViews = new WeakMap<Block, Block>();
 
 /** Builds an unsigned tx that runTx executes as if sent by `args.from`. */
 export async function callTransaction(

@@ -158,12 +158,20 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     const args = parseCallArgs(p[0], 0);
     const block = await requireBlock(parseBlockId(p[1], 1));
     const overrides = parseStateOverrides(p[2], 2);
-    const run = async (vm: VM) => {
-      await applyStateOverrides(vm, overrides);
-      return fn(args, callBlock(block, args, vm), vm);
-    };
-    if (block.common.gteHardfork("byzantium")) return callVms.use(block, run);
-    return useVm(block, run, warmCall(args));
+    return useCallVm(
+      block,
+      async (vm) => {
+        await applyStateOverrides(vm, overrides);
+        return fn(args, callBlock(block, args, vm), vm);
+      },
+      warmCall(args),
+    );
+  }
+
+  /** `block`'s call VM (flat state); before Byzantium the trie-backed one (see withCallState). */
+  function useCallVm<T>(block: Block, fn: (vm: VM) => Promise<T>, warm?: (vm: VM) => Promise<void>): Promise<T> {
+    if (block.common.gteHardfork("byzantium")) return callVms.use(block, fn);
+    return useVm(block, fn, warm);
   }
 
   /** Reads the accounts and code a call touches first, so they stay cached across calls (see VmCache). */
@@ -738,7 +746,8 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [anyParam, S.blockId, { type: "object" }],
       async (p) => {
         const args = parseCallArgs(p[0], 0);
-        return withState(parseBlockId(p[1], 1), async ({ block, vm }) => {
+        const block = await requireBlock(parseBlockId(p[1], 1));
+        return useCallVm(block, async (vm) => {
           const cfg = parseTraceConfig(p[2]);
           await applyStateOverrides(
             vm,
