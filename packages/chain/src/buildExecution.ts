@@ -6,7 +6,7 @@ import type { TypedTransaction } from "@ethereumjs/tx";
 import { type Address, type CLRequest, type CLRequestType, GWEI_TO_WEI } from "@ethereumjs/util";
 import { Bloom, encodeReceipt, type RunTxResult, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { orderedTrieRoot } from "./orderedTrie.ts";
-import { executeTransfer, transferContext } from "./transferExecution.ts";
+import { TransferExecutor } from "./transferExecution.ts";
 
 /**
  * The parts of @ethereumjs/vm's block processing that are not in its public exports (system calls of EIP-4788 and
@@ -95,7 +95,7 @@ export async function executeForBuild(
 
   const header = block.header;
   const skipHardForkValidation = opts.skipHardForkValidation ?? true;
-  const transfers = (opts.fastTransfers ?? opts.validate === undefined) ? transferContext(vm, block) : undefined;
+  const transfers = (opts.fastTransfers ?? opts.validate === undefined) ? TransferExecutor.create(vm, block) : undefined;
   if (root) await vm.stateManager.setStateRoot(root, true);
   await vm.evm.journal.checkpoint();
   const receipts: TxReceipt[] = [];
@@ -115,9 +115,11 @@ export async function executeForBuild(
       if (header.gasLimit < tx.gasLimit + gasUsed) {
         throw new Error(`tx has a higher gas limit than the block (hash=${txHashHex(tx)})`);
       }
-      const res =
-        (transfers && (await executeTransfer(vm, transfers, tx, block, receiptGasUsed, skipHardForkValidation))) ??
-        (await runTx(vm, { tx, block, skipHardForkValidation, blockGasUsed: receiptGasUsed }));
+      let res = await transfers?.execute(tx, receiptGasUsed, skipHardForkValidation);
+      if (res === undefined) {
+        await transfers?.flush(); // runTx must see the state the transfers so far left
+        res = await runTx(vm, { tx, block, skipHardForkValidation, blockGasUsed: receiptGasUsed });
+      }
       results.push(res);
       gasUsed += res.blockGasSpent;
       receiptGasUsed += res.totalGasSpent;
@@ -126,6 +128,7 @@ export async function executeForBuild(
       receipts.push(res.receipt);
       encodedReceipts.push(encodeReceipt(res.receipt, tx.type));
     }
+    await transfers?.flush();
     if (common.isActivatedEIP(4895)) {
       for (const w of block.withdrawals ?? []) {
         if (w.amount === 0n) continue;

@@ -9,7 +9,7 @@ import { executeForBuild } from "../src/buildExecution.ts";
 import { Chain } from "../src/chain.ts";
 import { DEV_ACCOUNTS } from "../src/devAccounts.ts";
 import { createDevGenesis, DEV_BALANCE } from "../src/genesis.ts";
-import { executeTransfer, transferContext } from "../src/transferExecution.ts";
+import { TransferExecutor } from "../src/transferExecution.ts";
 
 // Accounts of the test genesis, chosen for the cases a plain transfer must get right or must leave to runTx.
 const key = (i: number) => hexToBytes(DEV_ACCOUNTS[i].privateKey as `0x${string}`);
@@ -178,39 +178,47 @@ function outcome(res: RunTxResult, tx: TypedTransaction) {
 /**
  * Runs transactions one by one the way executeForBuild does (one outer checkpoint, receipt gas carried along), with
  * or without the transfer fast path, continuing after a failing transaction. Returns every outcome or error, the
- * watched accounts after each transaction and the final state root.
+ * final state root and, unless `batched` (the fast path's overlay is then written back only before runTx and at the
+ * end, as in executeForBuild), the watched accounts after each transaction.
  */
-async function runSequence(s: Setup, block: Block, txs: TypedTransaction[], fast: boolean) {
+async function runSequence(s: Setup, block: Block, txs: TypedTransaction[], mode: "slow" | "fast" | "batched") {
   const vm = s.vm;
   vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
   await vm.stateManager.setStateRoot(s.chain.head.header.stateRoot, true);
   await vm.evm.journal.checkpoint();
-  const ctx = fast ? transferContext(vm, block) : undefined;
-  if (fast) expect(ctx).toBeDefined();
+  const transfers = mode === "slow" ? undefined : TransferExecutor.create(vm, block);
+  if (mode !== "slow") expect(transfers).toBeDefined();
   const steps: unknown[] = [];
+  const snapshots: unknown[] = [];
   let used = 0n;
   let fastCount = 0;
   for (const tx of txs) {
     try {
-      let res = ctx && (await executeTransfer(vm, ctx, tx, block, used, true));
+      let res = await transfers?.execute(tx, used, true);
       if (res) fastCount++;
-      res ??= await runTx(vm, { tx, block, skipHardForkValidation: true, blockGasUsed: used });
+      else {
+        await transfers?.flush();
+        res = await runTx(vm, { tx, block, skipHardForkValidation: true, blockGasUsed: used });
+      }
       used += res.totalGasSpent;
       steps.push(outcome(res, tx));
     } catch (err) {
       steps.push(`error: ${(err as Error).message}`);
     }
+    if (mode === "batched") continue;
+    await transfers?.flush();
     const accounts: Record<string, string | undefined> = {};
     for (const a of WATCHED) {
       const acc = await vm.stateManager.getAccount(new Address(hexToBytes(a as `0x${string}`)));
       accounts[a] = acc && bytesToHex(acc.serialize());
     }
-    steps.push(accounts);
+    snapshots.push(accounts);
   }
+  await transfers?.flush();
   await vm.evm.journal.commit();
   const stateRoot = bytesToHex(await vm.stateManager.getStateRoot());
   await vm.stateManager.setStateRoot(s.chain.head.header.stateRoot, true);
-  return { steps, stateRoot, fastCount };
+  return { steps, snapshots, stateRoot, fastCount };
 }
 
 async function differential(hardfork: string, numRuns: number) {
@@ -235,10 +243,14 @@ async function differential(hardfork: string, numRuns: number) {
         }
       }
       await s.vm.evm.journal.revert();
-      const fast = await runSequence(s, block, txs, true);
-      const slow = await runSequence(s, block, txs, false);
+      const slow = await runSequence(s, block, txs, "slow");
+      const fast = await runSequence(s, block, txs, "fast");
+      const batched = await runSequence(s, block, txs, "batched");
       expect(fast.steps).toEqual(slow.steps);
+      expect(fast.snapshots).toEqual(slow.snapshots);
       expect(fast.stateRoot).toBe(slow.stateRoot);
+      expect(batched.steps).toEqual(slow.steps);
+      expect(batched.stateRoot).toBe(slow.stateRoot);
       fastTotal += fast.fastCount;
       txTotal += txs.length;
     }),
@@ -263,8 +275,8 @@ describe("plain transfers without runTx", () => {
     const s = await setup("osaka");
     const block = makeBlock(s, 7n, ZERO);
     s.vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
-    const ctx = transferContext(s.vm, block);
-    expect(ctx).toBeDefined();
+    const transfers = TransferExecutor.create(s.vm, block);
+    expect(transfers).toBeDefined();
     const spec: TxSpec = {
       sender: 0,
       recipient: 0,
@@ -278,9 +290,8 @@ describe("plain transfers without runTx", () => {
       gas: "exact",
     };
     const plain = await buildTx(s, spec, 7n, ZERO);
-    await s.vm.evm.journal.checkpoint();
-    expect(await executeTransfer(s.vm, ctx!, plain, block, 0n, true)).toBeDefined();
-    await s.vm.evm.journal.revert();
+    expect(await transfers!.execute(plain, 0n, true)).toBeDefined();
+    const fresh = TransferExecutor.create(s.vm, block)!;
     for (const recipient of [
       CONTRACT,
       addr(4),
@@ -288,12 +299,12 @@ describe("plain transfers without runTx", () => {
       "0x0000000000000000000000000000000000000001",
     ]) {
       const tx = await buildTx(s, { ...spec, recipient: RECIPIENTS.indexOf(recipient) }, 7n, ZERO);
-      expect(await executeTransfer(s.vm, ctx!, tx, block, 0n, true)).toBeUndefined();
+      expect(await fresh.execute(tx, 0n, true)).toBeUndefined();
     }
     // A listener on the VM's transaction events disables the fast path (tracers see every transaction).
     const listener = () => {};
     s.vm.events.on("afterTx", listener);
-    expect(transferContext(s.vm, block)).toBeUndefined();
+    expect(TransferExecutor.create(s.vm, block)).toBeUndefined();
     s.vm.events.off("afterTx", listener);
   });
 
@@ -366,7 +377,7 @@ describe("plain transfers without runTx", () => {
       }
       const probe = makeBlock(a, a.chain.nextBaseFee(), ZERO);
       a.vm.common.setHardforkBy({ blockNumber: probe.header.number, timestamp: probe.header.timestamp });
-      expect(transferContext(a.vm, probe)).toBeDefined();
+      expect(TransferExecutor.create(a.vm, probe)).toBeDefined();
       const { block, rejected } = await a.chain.buildBlock(txs);
       expect(rejected).toEqual([]);
       expect(block.transactions.length).toBe(40);
