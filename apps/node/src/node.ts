@@ -110,24 +110,52 @@ export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: Cl
       for (const r of res.rejected) logger.warn({ number: Number(r.number), error: r.error }, "imported block rejected");
     }
 
-    // One line per new head (not per tx: the log stays cheap at hundreds of txs per block).
+    // One info line per new head, at most one a second: under instant sealing blocks come dozens a second and a
+    // line each cost more than the rest of a small block's bookkeeping. Blocks in between are logged at debug and
+    // summed into the next info line (`blocks`, `txs` since the previous one), flushed by a timer after a burst.
     const blockLog = logger.child({ module: "chain" });
-    const onBlock = (ev: NewBlockEvent) => {
-      if (!blockLog.isLevelEnabled("info")) return;
-      const h = ev.block.header;
+    const BLOCK_LOG_MS = 1000;
+    let lastInfo = 0;
+    let pending: { blocks: number; txs: number; last: NewBlockEvent["block"] } | undefined;
+    let flushTimer: NodeJS.Timeout | undefined;
+    const logBlocks = () => {
+      flushTimer = undefined;
+      if (!pending) return;
+      const { blocks, txs, last } = pending;
+      pending = undefined;
+      lastInfo = performance.now();
+      const h = last.header;
       blockLog.info(
         {
           number: Number(h.number),
-          hash: bytesToHex(ev.block.hash()),
-          txs: ev.block.transactions.length,
+          hash: bytesToHex(last.hash()),
+          txs: last.transactions.length,
           gasUsed: Number(h.gasUsed),
+          ...(blocks > 1 ? { blocks, blocksTxs: txs } : {}),
         },
-        "new block",
+        blocks > 1 ? "new blocks" : "new block",
       );
+    };
+    const onBlock = (ev: NewBlockEvent) => {
+      if (!blockLog.isLevelEnabled("info")) return;
+      const b = ev.block;
+      pending = { blocks: (pending?.blocks ?? 0) + 1, txs: (pending?.txs ?? 0) + b.transactions.length, last: b };
+      const wait = lastInfo + BLOCK_LOG_MS - performance.now();
+      if (wait <= 0) {
+        if (flushTimer) clearTimeout(flushTimer);
+        logBlocks();
+        return;
+      }
+      if (blockLog.isLevelEnabled("debug")) {
+        blockLog.debug({ number: Number(b.header.number), txs: b.transactions.length }, "new block");
+      }
+      flushTimer ??= setTimeout(logBlocks, wait).unref();
     };
     chain.on("block", onBlock);
     life.add("block log", () => {
       chain.off("block", onBlock);
+      if (flushTimer) clearTimeout(flushTimer);
+      logBlocks();
     });
 
     // Transaction pool and block production.

@@ -34,6 +34,7 @@ import { validateHeaderAgainstParent } from "./headerRules.ts";
 import type { ChainMetrics } from "./metrics.ts";
 import { type ChainOptions, defaultChainOptions } from "./options.ts";
 import { orderedTrieRoot } from "./orderedTrie.ts";
+import { senderOf } from "./rawTx.ts";
 import type { StoredReceipt } from "./receipts.ts";
 import { createSharedCommon, releaseSharedCommon } from "./sharedCommon.ts";
 import { StateNodeDb } from "./stateDb.ts";
@@ -172,6 +173,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private closed = false;
   private headViewCache: StateView | undefined;
   private blockStartHook: BlockStartHook | undefined;
+  private readonly buildCommons = new Map<string, Common>();
 
   private constructor(args: {
     common: Common;
@@ -443,8 +445,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const now = BigInt(Math.floor(Date.now() / 1000));
     let timestamp = opts.timestamp ?? now;
     if (timestamp <= parent.header.timestamp) timestamp = parent.header.timestamp + 1n;
-    const common = this.common.copy();
-    common.setHardforkBy({ blockNumber: parent.header.number + 1n, timestamp });
+    const common = this.buildCommon(parent.header.number + 1n, timestamp);
     const gasLimit = this.options.blockGasLimit > 0n ? this.options.blockGasLimit : parent.header.gasLimit;
     const withdrawals = common.isActivatedEIP(4895) ? (opts.withdrawals ?? []).map(createWithdrawal) : undefined;
     const headerData: HeaderData = {
@@ -548,10 +549,14 @@ export class Chain extends EventEmitter<ChainEvents> {
           // Keep the executed (sender-cached) transaction objects in the block.
           final = new Block(generated.header, attempt, [], withdrawals, { common });
         }
-        if (commit) await this.commitBlock(final, stored, parent);
-        else await this.resetExecutionState();
+        let receipts: ReceiptInfo[];
+        if (commit) receipts = await this.commitBlock(final, stored, parent);
+        else {
+          await this.resetExecutionState();
+          receipts = expandReceipts(final, stored);
+        }
         this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
-        return { block: final, receipts: expandReceipts(final, stored), rejected, requests: requests ?? [] };
+        return { block: final, receipts, rejected, requests: requests ?? [] };
       } catch (err) {
         await this.resetExecutionState();
         if (opts.strict) {
@@ -574,6 +579,23 @@ export class Chain extends EventEmitter<ChainEvents> {
         }
       }
     }
+  }
+
+  /**
+   * The Common of blocks built at (`number`, `timestamp`): one shared per fork. A fresh copy per block, and the
+   * copy each header constructor makes of it, rebuilt the parameter cache twice or thrice per block. Built blocks
+   * never change their Common's fork (as with `BlockDecoder`'s).
+   */
+  private buildCommon(number: bigint, timestamp: bigint): Common {
+    const fork = this.common.getHardforkBy({ blockNumber: number, timestamp });
+    let common = this.buildCommons.get(fork);
+    if (!common) {
+      const base = this.common.copy();
+      base.setHardfork(fork);
+      common = createSharedCommon(base);
+      this.buildCommons.set(fork, common);
+    }
+    return common;
   }
 
   /**
@@ -740,7 +762,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         gasUsed: res.totalGasSpent,
         logs: r.logs,
         logsBloom: r.bitvector,
-        from: txs[i].getSenderAddress().bytes,
+        from: senderOf(txs[i]),
       };
       if (res.createdAddress) out.contractAddress = res.createdAddress.bytes;
       if ("stateRoot" in r) out.root = r.stateRoot;
@@ -752,8 +774,11 @@ export class Chain extends EventEmitter<ChainEvents> {
     });
   }
 
-  /** Stores the executed block and makes it the head, all in one atomic batch, then announces it. */
-  private async commitBlock(block: Block, receipts: StoredReceipt[], parent: Block): Promise<void> {
+  /**
+   * Stores the executed block and makes it the head, all in one atomic batch, then announces it. Returns the
+   * announced receipts (the builder hands the same ones back).
+   */
+  private async commitBlock(block: Block, receipts: StoredReceipt[], parent: Block): Promise<ReceiptInfo[]> {
     const oldHead = this.headBlock;
     const ops = [...this.stateDb.takeWrites(), ...this.store.putBlockOps(block, receipts)];
     const removed: Block[] = [];
@@ -798,7 +823,9 @@ export class Chain extends EventEmitter<ChainEvents> {
       { number: Number(block.header.number), txs: block.transactions.length, hash: bytesToHex(block.hash()) },
       "new head",
     );
-    this.emit("block", { block, receipts: expandReceipts(block, receipts), removed });
+    const infos = expandReceipts(block, receipts);
+    this.emit("block", { block, receipts: infos, removed });
+    return infos;
   }
 
   /** The block at height `n` on the branch ending in `tip` (for BLOCKHASH). */

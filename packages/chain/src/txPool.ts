@@ -4,7 +4,6 @@ import {
   Capability,
   createBlob4844TxFromSerializedNetworkWrapper,
   createMinimal4844TxFromNetworkWrapper,
-  createTxFromRLP,
   type TypedTransaction,
 } from "@ethereumjs/tx";
 import { bytesToHex, withDefaults } from "@zgnode/utils";
@@ -12,6 +11,7 @@ import type { Chain, NewBlockEvent } from "./chain.ts";
 import { TxPoolError, TxPoolErrorCode } from "./errors.ts";
 import type { ChainMetrics } from "./metrics.ts";
 import { defaultTxPoolOptions, type TxPoolOptions } from "./options.ts";
+import { decodeRawTx, type RawTx, slowRawTx } from "./rawTx.ts";
 import { createSharedCommon } from "./sharedCommon.ts";
 
 /** A transaction in the pool with facts computed once at admission. */
@@ -109,9 +109,9 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     if (raw.length > this.options.maxTxBytes) {
       throw this.reject(TxPoolErrorCode.OVERSIZED_DATA, `${raw.length} bytes, limit ${this.options.maxTxBytes}`);
     }
-    let tx: TypedTransaction;
+    let decoded: RawTx;
     try {
-      tx = this.decode(raw);
+      decoded = this.decode(raw);
     } catch (err) {
       const msg = (err as Error).message;
       if (/chain ?id/i.test(msg)) throw this.reject(TxPoolErrorCode.INVALID_CHAIN_ID, cleanMsg(msg));
@@ -121,13 +121,19 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
       if (/Invalid Signature|s-values? greater|invalid sig/i.test(msg)) throw this.reject(TxPoolErrorCode.INVALID_SENDER);
       throw this.reject(TxPoolErrorCode.INVALID_TX, cleanMsg(msg));
     }
-    return this.add(tx);
+    return this.admit(decoded);
   }
 
   /** Adds a decoded, signed transaction. */
-  async add(tx: TypedTransaction): Promise<Uint8Array> {
+  add(tx: TypedTransaction): Promise<Uint8Array> {
+    return this.admit({ tx, hash: undefined, sender: () => tx.getSenderAddress().bytes });
+  }
+
+  /** geth's admission checks, in geth's order; the hash and sender come precomputed from raw bytes when known. */
+  private async admit(decoded: RawTx): Promise<Uint8Array> {
+    const tx = decoded.tx;
     await this.headUpdate;
-    const hash = tx.hash();
+    const hash = decoded.hash ?? tx.hash();
     const hashHex = bytesToHex(hash);
     if (this.byHash.has(hashHex)) throw this.reject(TxPoolErrorCode.ALREADY_KNOWN);
     if (!SUPPORTED_TYPES.has(tx.type)) throw this.reject(TxPoolErrorCode.TX_TYPE_NOT_SUPPORTED);
@@ -136,7 +142,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     }
     let from: Uint8Array;
     try {
-      from = tx.getSenderAddress().bytes;
+      from = decoded.sender();
     } catch {
       throw this.reject(TxPoolErrorCode.INVALID_SENDER);
     }
@@ -311,18 +317,18 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     return this.sharedCommon;
   }
 
-  private decode(raw: Uint8Array): TypedTransaction {
+  private decode(raw: Uint8Array): RawTx {
     const common = this.decodeCommon();
     if (raw[0] === 3) {
       try {
         // Network form (with blobs, commitments, proofs): verify the blobs, keep the minimal form for blocks.
         const wrapped = createBlob4844TxFromSerializedNetworkWrapper(raw, { common });
-        return createMinimal4844TxFromNetworkWrapper(wrapped, { common });
+        return slowRawTx(createMinimal4844TxFromNetworkWrapper(wrapped, { common }));
       } catch {
         // fall through to the plain form
       }
     }
-    return createTxFromRLP(raw, { common });
+    return decodeRawTx(raw, common);
   }
 
   private async senderState(fromHex: string, from: Uint8Array): Promise<SenderState> {

@@ -1,0 +1,202 @@
+import type { Common } from "@ethereumjs/common";
+import { Capability, createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
+import { bigIntToUnpaddedBytes, ecrecover, SECP256K1_ORDER_DIV_2 } from "@ethereumjs/util";
+import { keccak256 as jsKeccak256 } from "@zgnode/crypto";
+
+/**
+ * One-pass admission of a raw (EIP-2718 / legacy RLP) transaction. @ethereumjs computes a transaction's hash and
+ * its signing hash by re-serializing the decoded fields (RLP encode, concat, keccak), and the sender address by a
+ * pure-JS keccak of the public key: per admitted transfer that cost more than the signature recovery itself.
+ * The raw bytes already hold all of it: a canonical transaction (the decoder rejects anything else) re-serializes
+ * to exactly its input, so hash = keccak(raw), and the unsigned payload's fields are a contiguous slice of the
+ * signed one. The results go into the transaction's own `cache` (hash, sender public key), the fields @ethereumjs
+ * consults first, so nothing downstream recomputes them.
+ */
+
+/** The caches a signed @ethereumjs transaction consults before recomputing (not part of its public types). */
+interface TxCache {
+  hash?: Uint8Array;
+  senderPubKey?: Uint8Array;
+}
+
+/**
+ * A decoded raw transaction with its hash (undefined when unsigned: `tx.hash()` throws then); `sender()` recovers
+ * once, on demand, throwing where `tx.getSenderAddress()` would.
+ */
+export interface RawTx {
+  tx: TypedTransaction;
+  hash: Uint8Array | undefined;
+  sender(): Uint8Array;
+}
+
+function keccakOf(common: Common): (m: Uint8Array) => Uint8Array {
+  return common.customCrypto.keccak256 ?? jsKeccak256;
+}
+
+/**
+ * Decodes `raw` like `createTxFromRLP` (same validation, same errors) and fills in its hash. Blob transactions in
+ * network form are not handled here (their hash is not keccak(raw)): callers decode those the slow way.
+ */
+export function decodeRawTx(raw: Uint8Array, common: Common): RawTx {
+  const tx = createTxFromRLP(raw, { common });
+  const fields = tx.isSigned() ? fieldBounds(raw) : undefined;
+  // Unsigned, or a typed tx whose chain id is not minimally encoded (@ethereumjs accepts leading zeros there and
+  // re-encodes it, so its hash is not keccak(raw)): leave everything to @ethereumjs.
+  if (fields === undefined || (raw[0] < 0xc0 && !canonicalChainId(tx, raw, fields))) return slowRawTx(tx);
+  const keccak = keccakOf(tx.common);
+  const hash = keccak(raw);
+  (tx as unknown as { cache: TxCache }).cache.hash = hash;
+  let from: Uint8Array | undefined;
+  return {
+    tx,
+    hash,
+    sender() {
+      if (from === undefined) {
+        from = recoverFromRaw(tx, raw, fields, keccak);
+        knownSenders.set(tx, from);
+      }
+      return from;
+    },
+  };
+}
+
+/**
+ * Senders recovered at admission. @ethereumjs caches the public key but derives the address from it again with a
+ * pure-JS keccak on every `getSenderAddress()`; block building asks once per transaction more.
+ */
+const knownSenders = new WeakMap<TypedTransaction, Uint8Array>();
+
+/** `tx.getSenderAddress().bytes`, without the recomputation for transactions admitted through `decodeRawTx`. */
+export function senderOf(tx: TypedTransaction): Uint8Array {
+  return knownSenders.get(tx) ?? tx.getSenderAddress().bytes;
+}
+
+/** The same facts the plain @ethereumjs way (transactions that did not come in as raw bytes). */
+export function slowRawTx(tx: TypedTransaction): RawTx {
+  return { tx, hash: tx.isSigned() ? tx.hash() : undefined, sender: () => tx.getSenderAddress().bytes };
+}
+
+/** Where the signed list's fields start and each one ends. */
+interface FieldBounds {
+  first: number;
+  ends: number[];
+}
+
+function fieldBounds(raw: Uint8Array): FieldBounds {
+  const listAt = raw[0] < 0xc0 ? 1 : 0;
+  const first = itemStart(raw, listAt);
+  const listEnd = itemEnd(raw, listAt);
+  const ends: number[] = [];
+  for (let pos = first; pos < listEnd; ) {
+    pos = itemEnd(raw, pos);
+    ends.push(pos);
+  }
+  return { first, ends };
+}
+
+function canonicalChainId(tx: TypedTransaction, raw: Uint8Array, f: FieldBounds): boolean {
+  const want = encodeBytes(bigIntToUnpaddedBytes((tx as { chainId: bigint }).chainId));
+  const got = raw.subarray(f.first, f.ends[0]);
+  return got.length === want.length && got.every((b, i) => b === want[i]);
+}
+
+/** `tx.getSenderAddress().bytes` with the signing hash cut from `raw`; caches the public key in `tx`. */
+function recoverFromRaw(
+  tx: TypedTransaction,
+  raw: Uint8Array,
+  fields: FieldBounds,
+  keccak: (m: Uint8Array) => Uint8Array,
+): Uint8Array {
+  const cache = (tx as unknown as { cache: TxCache }).cache;
+  let pub = cache.senderPubKey;
+  if (pub === undefined) {
+    // Same checks, order and messages as @ethereumjs' Legacy.getSenderPublicKey.
+    const { v, r, s } = tx as { v: bigint; r: bigint; s: bigint };
+    if (tx.common.gteHardfork("homestead") && s > SECP256K1_ORDER_DIV_2) {
+      throw new Error(`Invalid Signature: s-values greater than secp256k1n/2 are considered invalid (tx type=${tx.type})`);
+    }
+    const msgHash = keccak(signingPayload(tx, raw, fields));
+    const eip155 = tx.supports(Capability.EIP155ReplayProtection);
+    try {
+      pub = (tx.common.customCrypto.ecrecover ?? ecrecover)(
+        msgHash,
+        v,
+        bigIntToUnpaddedBytes(r),
+        bigIntToUnpaddedBytes(s),
+        eip155 ? tx.common.chainId() : undefined,
+      );
+    } catch {
+      throw new Error(`Invalid Signature (tx type=${tx.type})`);
+    }
+    cache.senderPubKey = pub;
+  }
+  return keccak(pub).subarray(12);
+}
+
+/**
+ * The bytes a sender signs, cut from the signed encoding: typed `type || rlp([fields without v, r, s])`; legacy
+ * `rlp([nonce, gasPrice, gasLimit, to, value, data])`, plus `chainId, 0, 0` under EIP-155.
+ */
+function signingPayload(tx: TypedTransaction, raw: Uint8Array, { first, ends }: FieldBounds): Uint8Array {
+  if (raw[0] < 0xc0) {
+    const body = raw.subarray(first, ends[ends.length - 4]);
+    return concat(raw.subarray(0, 1), listHeader(body.length), body);
+  }
+  const body = raw.subarray(first, ends[5]);
+  if (!tx.supports(Capability.EIP155ReplayProtection)) return concat(listHeader(body.length), body);
+  const chainId = encodeBytes(bigIntToUnpaddedBytes(tx.common.chainId()));
+  return concat(listHeader(body.length + chainId.length + 2), body, chainId, EMPTY_PAIR);
+}
+
+const EMPTY_PAIR = new Uint8Array([0x80, 0x80]);
+
+/** Offset of the payload of the RLP item at `pos` (input already validated by a full decode). */
+function itemStart(b: Uint8Array, pos: number): number {
+  const p = b[pos];
+  if (p < 0x80) return pos;
+  if (p <= 0xb7) return pos + 1;
+  if (p < 0xc0) return pos + 1 + (p - 0xb7);
+  if (p <= 0xf7) return pos + 1;
+  return pos + 1 + (p - 0xf7);
+}
+
+/** Offset just past the RLP item at `pos`. */
+function itemEnd(b: Uint8Array, pos: number): number {
+  const p = b[pos];
+  if (p < 0x80) return pos + 1;
+  if (p <= 0xb7) return pos + 1 + (p - 0x80);
+  if (p <= 0xbf) return pos + 1 + (p - 0xb7) + readLength(b, pos + 1, p - 0xb7);
+  if (p <= 0xf7) return pos + 1 + (p - 0xc0);
+  return pos + 1 + (p - 0xf7) + readLength(b, pos + 1, p - 0xf7);
+}
+
+function readLength(b: Uint8Array, pos: number, n: number): number {
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + b[pos + i];
+  return len;
+}
+
+function listHeader(len: number): Uint8Array {
+  if (len < 56) return new Uint8Array([0xc0 + len]);
+  const bytes: number[] = [];
+  for (let l = len; l > 0; l = Math.floor(l / 256)) bytes.unshift(l % 256);
+  return new Uint8Array([0xf7 + bytes.length, ...bytes]);
+}
+
+/** RLP of a short byte string (a chain id: at most 32 bytes). */
+function encodeBytes(b: Uint8Array): Uint8Array {
+  if (b.length === 1 && b[0] < 0x80) return b;
+  return concat(new Uint8Array([0x80 + b.length]), b);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
