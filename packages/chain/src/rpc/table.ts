@@ -111,17 +111,12 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
     return block;
   }
 
-  const vms = new VmCache(async (block) => {
-    const vm = await chain.vmAt(block);
-    vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
-    return vm;
-  });
-
   /**
-   * VMs for read-only calls: state reads come decoded from maps shared by all calls on the block's state root,
-   * writes go to a per-call overlay (see FlatStateManager), so a call never decodes RLP or walks the trie twice.
+   * VMs for reads, calls and traces on recent blocks: state comes decoded from maps shared by every use of the
+   * block's state root, writes go to a per-use overlay (see FlatStateManager), so a call never decodes RLP or
+   * walks the trie for what an earlier use already read.
    */
-  const callVms = new VmCache(async (block) => {
+  const vms = new VmCache(async (block) => {
     const vm = await chain.vmAt(block);
     vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
     const base = new FlatStateBase(vm.stateManager as MerkleStateManager);
@@ -129,21 +124,17 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
   });
 
   /** Runs `fn` on the state after the referenced block (a cached VM; writes are discarded). */
-  async function withState<T>(
-    ref: BlockRef,
-    fn: (s: { block: Block; vm: VM }) => Promise<T>,
-    warm?: (vm: VM) => Promise<void>,
-  ): Promise<T> {
+  async function withState<T>(ref: BlockRef, fn: (s: { block: Block; vm: VM }) => Promise<T>): Promise<T> {
     const block = await requireBlock(ref);
-    return useVm(block, (vm) => fn({ block, vm }), warm);
+    return useVm(block, (vm) => fn({ block, vm }));
   }
 
   /**
    * The cached VM of `block`, except before Byzantium: receipts of those forks carry an intermediate state root,
-   * and computing it flushes the state caches into the trie, which a checkpoint revert does not fully undo.
+   * which the flat state cannot compute: those run on a fresh trie-backed VM.
    */
-  async function useVm<T>(block: Block, fn: (vm: VM) => Promise<T>, warm?: (vm: VM) => Promise<void>): Promise<T> {
-    if (block.common.gteHardfork("byzantium")) return vms.use(block, fn, warm);
+  async function useVm<T>(block: Block, fn: (vm: VM) => Promise<T>): Promise<T> {
+    if (block.common.gteHardfork("byzantium")) return vms.use(block, fn);
     const vm = await chain.vmAt(block);
     vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
     return fn(vm);
@@ -151,39 +142,14 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
 
   /**
    * The shared shape of eth_call, eth_estimateGas and eth_createAccessList: params (call, block, state overrides),
-   * the block's call VM with the overrides applied, and the block as the call sees it. Before Byzantium a call
-   * needs a state root (receipts carry one): those take the trie-backed VM.
+   * the block's VM with the overrides applied, and the block as the call sees it.
    */
-  async function withCallState<T>(p: unknown[], fn: (args: CallArgs, env: Block, vm: VM) => Promise<T>): Promise<T> {
+  function withCallState<T>(p: unknown[], fn: (args: CallArgs, env: Block, vm: VM) => Promise<T>): Promise<T> {
     const args = parseCallArgs(p[0], 0);
-    const block = await requireBlock(parseBlockId(p[1], 1));
-    const overrides = parseStateOverrides(p[2], 2);
-    return useCallVm(
-      block,
-      async (vm) => {
-        await applyStateOverrides(vm, overrides);
-        return fn(args, callBlock(block, args, vm), vm);
-      },
-      warmCall(args),
-    );
-  }
-
-  /** `block`'s call VM (flat state); before Byzantium the trie-backed one (see withCallState). */
-  function useCallVm<T>(block: Block, fn: (vm: VM) => Promise<T>, warm?: (vm: VM) => Promise<void>): Promise<T> {
-    if (block.common.gteHardfork("byzantium")) return callVms.use(block, fn);
-    return useVm(block, fn, warm);
-  }
-
-  /** Reads the accounts and code a call touches first, so they stay cached across calls (see VmCache). */
-
-  function warmCall(args: CallArgs): (vm: VM) => Promise<void> {
-    return async (vm) => {
-      await vm.stateManager.getAccount(args.from);
-      if (args.to !== undefined) {
-        await vm.stateManager.getAccount(args.to);
-        await vm.stateManager.getCode(args.to);
-      }
-    };
+    return withState(parseBlockId(p[1], 1), async ({ block, vm }) => {
+      await applyStateOverrides(vm, parseStateOverrides(p[2], 2));
+      return fn(args, callBlock(block, args, vm), vm);
+    });
   }
 
   /** A fresh VM for the referenced block (for work that needs committed, unshared state: proofs). */
@@ -746,8 +712,7 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
       [anyParam, S.blockId, { type: "object" }],
       async (p) => {
         const args = parseCallArgs(p[0], 0);
-        const block = await requireBlock(parseBlockId(p[1], 1));
-        return useCallVm(block, async (vm) => {
+        return withState(parseBlockId(p[1], 1), async ({ block, vm }) => {
           const cfg = parseTraceConfig(p[2]);
           await applyStateOverrides(
             vm,
@@ -878,7 +843,7 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
         baseFee: head.header.calcNextBaseFee(),
         tip: suggestTip(),
         estimate: (callArgs) =>
-          vms.use(head, (vm) => {
+          useVm(head, (vm) => {
             const parsed = parseCallArgs(callArgs, 0);
             const env = callBlock(head, parsed, vm);
             return estimateGas(vm, env, parsed, callGas(undefined, env, vm));

@@ -3,8 +3,8 @@ import type { VM } from "@ethereumjs/vm";
 import { bytesToHex } from "@zgnode/utils";
 
 /**
- * Reuses one VM per recently used block for reads, calls and traces. Building a VM costs milliseconds, a call on
- * a warm one well under one; so each use runs exclusively on the block's VM inside a state checkpoint that is
+ * Reuses one VM per recently used block for reads, calls and traces: its state reads stay cached for the next
+ * use (see FlatStateManager). Each use runs exclusively on the block's VM inside a state checkpoint that is
  * always reverted (overrides and call writes never leak into the next use).
  */
 export class VmCache {
@@ -17,12 +17,8 @@ export class VmCache {
     this.maxEntries = maxEntries;
   }
 
-  /**
-   * Runs `fn` with exclusive use of `block`'s VM; state changes made by `fn` are discarded afterwards. `warm`
-   * runs first, outside the checkpoint: reads it makes stay in the state caches (reads inside a reverted
-   * checkpoint are dropped with it), so repeated calls to the same contract skip the trie.
-   */
-  use<T>(block: Block, fn: (vm: VM) => Promise<T>, warm?: (vm: VM) => Promise<void>): Promise<T> {
+  /** Runs `fn` with exclusive use of `block`'s VM; state changes made by `fn` are discarded afterwards. */
+  use<T>(block: Block, fn: (vm: VM) => Promise<T>): Promise<T> {
     const key = bytesToHex(block.hash());
     let entry = this.entries.get(key);
     if (entry === undefined) {
@@ -39,7 +35,6 @@ export class VmCache {
     }
     const run = entry.queue.then(async () => {
       const vm = await entry.vm;
-      if (warm !== undefined) await warm(vm);
       await vm.stateManager.checkpoint();
       try {
         return await fn(vm);
