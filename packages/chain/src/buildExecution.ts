@@ -126,7 +126,7 @@ export async function executeForBuild(
       // A transaction without logs has an all-zero bloom.
       if (res.receipt.logs.length > 0) bloom.or(res.bloom);
       receipts.push(res.receipt);
-      encodedReceipts.push(encodeReceipt(res.receipt, tx.type));
+      encodedReceipts.push(encodeReceiptFast(res.receipt, tx.type));
     }
     await transfers?.flush();
     if (common.isActivatedEIP(4895)) {
@@ -174,6 +174,45 @@ export function checkImportedExecution(block: Block, exec: BuildExecution): void
   if (!eq(exec.logsBloom, h.logsBloom)) throw new Error("invalid bloom");
   if (exec.gasUsed !== h.gasUsed) throw new Error(`invalid gasUsed: got ${exec.gasUsed}, header ${h.gasUsed}`);
   if (!eq(exec.stateRoot, h.stateRoot)) throw new Error("invalid block stateRoot");
+}
+
+/**
+ * `encodeReceipt` (@ethereumjs/vm runBlock.js) without the generic RLP encoder for the common receipt: a status, no
+ * logs, a 256-byte bloom. Byte for byte the same (`test/transferExecution.test.ts` compares them); anything else
+ * goes to `encodeReceipt`.
+ */
+export function encodeReceiptFast(receipt: TxReceipt, txType: TypedTransaction["type"]): Uint8Array {
+  const status = (receipt as { status?: number }).status;
+  const bloom = receipt.bitvector;
+  const gas = receipt.cumulativeBlockGasUsed;
+  if (receipt.logs.length > 0 || "stateRoot" in receipt || (status !== 0 && status !== 1)) {
+    return encodeReceipt(receipt, txType);
+  }
+  if (bloom.length !== 256 || txType > 0x7f || gas < 0x80n || gas >= 1n << 256n) {
+    return encodeReceipt(receipt, txType);
+  }
+  // cumulativeBlockGasUsed as minimal big-endian bytes (>= 0x80, so always a length-prefixed string)
+  const gasHex = gas.toString(16);
+  const gasLen = (gasHex.length + 1) >> 1;
+  const payload = 1 + 1 + gasLen + 3 + 256 + 1;
+  const prefix = txType === 0 ? 0 : 1;
+  const out = new Uint8Array(prefix + 3 + payload);
+  let i = 0;
+  if (prefix) out[i++] = txType;
+  out[i++] = 0xf9; // list, two length bytes (payload is 263..294 bytes)
+  out[i++] = payload >> 8;
+  out[i++] = payload & 0xff;
+  out[i++] = status === 1 ? 0x01 : 0x80;
+  out[i++] = 0x80 + gasLen;
+  for (let k = gasLen - 1, g = gas; k >= 0; k--, g >>= 8n) out[i + k] = Number(g & 0xffn);
+  i += gasLen;
+  out[i++] = 0xb9;
+  out[i++] = 0x01;
+  out[i++] = 0x00;
+  out.set(bloom, i);
+  i += 256;
+  out[i] = 0xc0;
+  return out;
 }
 
 function sha256(m: Uint8Array): Uint8Array {

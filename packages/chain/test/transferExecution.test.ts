@@ -5,7 +5,7 @@ import { encodeReceipt, type RunTxResult, runTx, type VM } from "@ethereumjs/vm"
 import { MemoryStore } from "@zgnode/db";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { executeForBuild } from "../src/buildExecution.ts";
+import { encodeReceiptFast, executeForBuild } from "../src/buildExecution.ts";
 import { Chain } from "../src/chain.ts";
 import { DEV_ACCOUNTS } from "../src/devAccounts.ts";
 import { createDevGenesis, DEV_BALANCE } from "../src/genesis.ts";
@@ -348,6 +348,31 @@ describe("plain transfers without runTx", () => {
       { numRuns: 40 },
     );
   }, 120_000);
+
+  it("encodes receipts as encodeReceipt does", () => {
+    const log = fc.tuple(
+      fc.uint8Array({ minLength: 20, maxLength: 20 }),
+      fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 2 }),
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(0, 1, 2, 3, 4),
+        fc.constantFrom(0, 1),
+        fc.oneof(
+          fc.bigInt({ min: 0n, max: 1n << 64n }),
+          fc.constantFrom(0n, 0x7fn, 0x80n, 0xffn, 0x100n, 21_000n, (1n << 256n) - 1n),
+        ),
+        fc.oneof(fc.constant(new Uint8Array(256)), fc.uint8Array({ minLength: 256, maxLength: 256 })),
+        fc.array(log, { maxLength: 2 }),
+        (type, status, gas, bitvector, logs) => {
+          const receipt = { status: status as 0 | 1, cumulativeBlockGasUsed: gas, bitvector, logs };
+          expect(bytesToHex(encodeReceiptFast(receipt, type))).toBe(bytesToHex(encodeReceipt(receipt, type)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 
   it("builds blocks that another chain imports through the general path", async () => {
     const a = await setup("prague");
