@@ -17,6 +17,7 @@ import {
   type CLRequest,
   type CLRequestType,
   createWithdrawal,
+  KECCAK256_RLP,
   toChecksumAddress,
   ValueEncoding,
   type WithdrawalData,
@@ -461,7 +462,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     if (common.isActivatedEIP(1559)) headerData.baseFeePerGas = parent.header.calcNextBaseFee();
     if (common.isActivatedEIP(4844)) headerData.excessBlobGas = parent.header.calcNextExcessBlobGas(common);
     if (common.isActivatedEIP(4788)) headerData.parentBeaconBlockRoot = opts.parentBeaconBlockRoot ?? new Uint8Array(32);
-    if (withdrawals) headerData.withdrawalsRoot = await genWithdrawalsTrieRoot(withdrawals);
+    if (withdrawals) {
+      // The empty trie's root is a constant: no trie to build for the usual block without withdrawals.
+      headerData.withdrawalsRoot = withdrawals.length === 0 ? KECCAK256_RLP : await genWithdrawalsTrieRoot(withdrawals);
+    }
 
     // Choose what fits: gas limits must sum within the block, blobs within the blob limit.
     const baseFee = headerData.baseFeePerGas as bigint | undefined;

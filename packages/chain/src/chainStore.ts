@@ -3,6 +3,7 @@ import { RLP } from "@ethereumjs/rlp";
 import { bytesToBigInt } from "@ethereumjs/util";
 import type { BatchOp, KeyValueStore } from "@zgnode/db";
 import { bytesToHex, concatBytes, uintToBytes } from "@zgnode/utils";
+import { serializeBlock } from "./rawTx.ts";
 import { decodeStoredReceipts, encodeStoredReceipts, type StoredReceipt } from "./receipts.ts";
 
 const P = {
@@ -90,7 +91,7 @@ export class ChainStore {
     this.remember(this.blockCache, bytesToHex(hash), block);
     this.remember(this.receiptCache, bytesToHex(hash), receipts);
     return [
-      { type: "put", key: concatBytes(P.block, hash), value: block.serialize() },
+      { type: "put", key: concatBytes(P.block, hash), value: serializeBlock(block) },
       { type: "put", key: concatBytes(P.receipts, hash), value: encodeStoredReceipts(receipts) },
     ];
   }

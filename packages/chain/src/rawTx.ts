@@ -1,4 +1,6 @@
+import type { Block } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
+import { RLP } from "@ethereumjs/rlp";
 import { Capability, createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
 import { bigIntToUnpaddedBytes, ecrecover, SECP256K1_ORDER_DIV_2 } from "@ethereumjs/util";
 import { keccak256 as jsKeccak256 } from "@zgnode/crypto";
@@ -46,6 +48,7 @@ export function decodeRawTx(raw: Uint8Array, common: Common): RawTx {
   const keccak = keccakOf(tx.common);
   const hash = keccak(raw);
   (tx as unknown as { cache: TxCache }).cache.hash = hash;
+  knownEncodings.set(tx, raw);
   let from: Uint8Array | undefined;
   return {
     tx,
@@ -69,6 +72,41 @@ const knownSenders = new WeakMap<TypedTransaction, Uint8Array>();
 /** `tx.getSenderAddress().bytes`, without the recomputation for transactions admitted through `decodeRawTx`. */
 export function senderOf(tx: TypedTransaction): Uint8Array {
   return knownSenders.get(tx) ?? tx.getSenderAddress().bytes;
+}
+
+/** Canonical encodings received at admission: equal to `tx.serialize()` (its hash is keccak of them). */
+const knownEncodings = new WeakMap<TypedTransaction, Uint8Array>();
+
+/**
+ * `block.serialize()` reusing the encodings transactions arrived in (@ethereumjs re-encodes every transaction's
+ * fields). The block list is `[header, txs, uncles, withdrawals?]`; a typed transaction is a byte string there, a
+ * legacy one its own RLP list.
+ */
+export function serializeBlock(block: Block): Uint8Array {
+  const txs: Uint8Array[] = [];
+  for (const tx of block.transactions) {
+    const raw = knownEncodings.get(tx);
+    if (raw === undefined) txs.push(RLP.encode(tx.supports(Capability.EIP2718TypedTransaction) ? tx.serialize() : tx.raw()));
+    else txs.push(raw[0] < 0xc0 ? RLP.encode(raw) : raw);
+  }
+  const parts = [RLP.encode(block.header.raw()), encodedList(txs), RLP.encode(block.uncleHeaders.map((h) => h.raw()))];
+  if (block.withdrawals) parts.push(RLP.encode(block.withdrawals.map((w) => w.raw())));
+  return encodedList(parts);
+}
+
+/** The RLP list of already-encoded items. */
+function encodedList(items: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const i of items) len += i.length;
+  const header = listHeader(len);
+  const out = new Uint8Array(header.length + len);
+  out.set(header, 0);
+  let o = header.length;
+  for (const i of items) {
+    out.set(i, o);
+    o += i.length;
+  }
+  return out;
 }
 
 /** The same facts the plain @ethereumjs way (transactions that did not come in as raw bytes). */

@@ -22,8 +22,24 @@ export interface StoredReceipt {
   root?: Uint8Array;
 }
 
-const u = (n: bigint): Uint8Array => bigIntToUnpaddedBytes(n);
 const EMPTY = new Uint8Array(0);
+
+/**
+ * `bigIntToUnpaddedBytes`: gas figures and statuses fit in a double, and @ethereumjs goes through a hex string
+ * for every one (a few per receipt, every block).
+ */
+export function u(n: bigint): Uint8Array {
+  if (n < 0n || n > 0x1fffffffffffffn) return bigIntToUnpaddedBytes(n);
+  let x = Number(n);
+  let len = 0;
+  for (let y = x; y > 0; y = Math.floor(y / 256)) len++;
+  const out = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = x % 256;
+    x = Math.floor(x / 256);
+  }
+  return out;
+}
 
 /** Compact RLP encoding of a block's receipts for storage (not the consensus encoding). */
 export function encodeStoredReceipts(receipts: StoredReceipt[]): Uint8Array {

@@ -76,6 +76,8 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
   private readonly byHash = new Map<string, PoolTx>();
   private readonly onBlock: (ev: NewBlockEvent) => void;
   private headUpdate: Promise<void> = Promise.resolve();
+  /** Blocks announced and not yet applied: admission waits for `headUpdate` only then (an await per tx otherwise). */
+  private updatesPending = 0;
   private sharedCommon: Common | undefined;
 
   constructor(chain: Chain, options: Partial<TxPoolOptions> = {}, metrics?: ChainMetrics) {
@@ -84,7 +86,13 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     this.options = withDefaults(defaultTxPoolOptions, options);
     this.metrics = metrics;
     this.onBlock = (ev) => {
-      this.headUpdate = this.headUpdate.then(() => this.applyBlock(ev)).catch(() => {});
+      this.updatesPending++;
+      this.headUpdate = this.headUpdate
+        .then(() => this.applyBlock(ev))
+        .catch(() => {})
+        .then(() => {
+          this.updatesPending--;
+        });
     };
     chain.on("block", this.onBlock);
   }
@@ -132,7 +140,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
   /** geth's admission checks, in geth's order; the hash and sender come precomputed from raw bytes when known. */
   private async admit(decoded: RawTx): Promise<Uint8Array> {
     const tx = decoded.tx;
-    await this.headUpdate;
+    if (this.updatesPending > 0) await this.headUpdate;
     const hash = decoded.hash ?? tx.hash();
     const hashHex = bytesToHex(hash);
     if (this.byHash.has(hashHex)) throw this.reject(TxPoolErrorCode.ALREADY_KNOWN);
@@ -164,7 +172,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     }
 
     const fromHex = bytesToHex(from);
-    const sender = await this.senderState(fromHex, from);
+    const sender = this.senders.get(fromHex) ?? (await this.senderState(fromHex, from));
     const nonce = tx.nonce;
     if (nonce < sender.nonce) throw this.reject(TxPoolErrorCode.NONCE_TOO_LOW, `next nonce ${sender.nonce}, tx nonce ${nonce}`);
     if (this.options.maxNonceGap > 0 && nonce > sender.nonce + BigInt(this.options.maxNonceGap)) {

@@ -1,13 +1,15 @@
+import { Block, createBlockHeader } from "@ethereumjs/block";
 import type { Common } from "@ethereumjs/common";
 import { RLP } from "@ethereumjs/rlp";
 import { createLegacyTx, createTx, createTxFromRLP } from "@ethereumjs/tx";
-import { bigIntToUnpaddedBytes, SECP256K1_ORDER } from "@ethereumjs/util";
+import { bigIntToUnpaddedBytes, createWithdrawal, SECP256K1_ORDER } from "@ethereumjs/util";
 import { keccak256, secp256k1 } from "@zgnode/crypto";
 import { bytesToHex, concatBytes } from "@zgnode/utils";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createCommonForFork } from "../src/genesis.ts";
-import { decodeRawTx } from "../src/rawTx.ts";
+import { decodeRawTx, serializeBlock } from "../src/rawTx.ts";
+import { u } from "../src/receipts.ts";
 
 const CHAIN_ID = 8888n;
 
@@ -270,6 +272,51 @@ describe("decodeRawTx (one-pass admission decode)", () => {
     expect(bytesToHex(d.hash as Uint8Array)).toBe(bytesToHex(tx.hash()));
     expect(bytesToHex(d.hash as Uint8Array)).not.toBe(bytesToHex(keccak256(raw)));
     same(raw, common);
+  });
+});
+
+describe("serializeBlock (admission's encodings reused)", () => {
+  it("equals block.serialize() for blocks mixing raw-admitted and plain transactions, with withdrawals", () => {
+    const common = createCommonForFork("prague", CHAIN_ID);
+    const withdrawal = fc.record({
+      index: fc.bigInt({ min: 0n, max: 1000n }),
+      validatorIndex: fc.bigInt({ min: 0n, max: 1000n }),
+      address: addr,
+      amount: small,
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(txSpec, fc.boolean()), { maxLength: 8 }),
+        fc.array(withdrawal, { maxLength: 3 }),
+        fc.uint8Array({ maxLength: 32 }),
+        (specs, withdrawals, extraData) => {
+          const transactions = [];
+          for (const [spec, viaRaw] of specs) {
+            const raw = build(spec, common);
+            if (!raw) continue;
+            transactions.push(viaRaw ? decodeRawTx(raw, common).tx : createTxFromRLP(raw, { common }));
+          }
+          // The Block constructor keeps the given transaction objects (createBlock would rebuild them).
+          const header = createBlockHeader({ number: 1n, extraData }, { common });
+          const block = new Block(header, transactions, [], withdrawals.map(createWithdrawal), { common });
+          expect(block.transactions).toEqual(transactions);
+          expect(bytesToHex(serializeBlock(block))).toBe(bytesToHex(block.serialize()));
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});
+
+describe("receipts' u (bigIntToUnpaddedBytes)", () => {
+  it("matches @ethereumjs across the double-safe boundary and beyond", () => {
+    const check = (n: bigint) => {
+      expect(bytesToHex(u(n)), String(n)).toBe(bytesToHex(bigIntToUnpaddedBytes(n)));
+    };
+    for (const n of [0n, 1n, 127n, 128n, 255n, 256n, 21000n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, (1n << 64n) - 1n]) {
+      check(n);
+    }
+    fc.assert(fc.property(fc.oneof(fc.bigInt({ min: 0n, max: 1n << 60n }), u256), check), { numRuns: 2000 });
   });
 });
 

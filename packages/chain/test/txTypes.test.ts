@@ -5,6 +5,7 @@ import { bytesToHex, hexToBytes } from "@zgnode/utils";
 import { describe, expect, it } from "vitest";
 import { Chain } from "../src/chain.ts";
 import { createDevGenesis } from "../src/genesis.ts";
+import { serializeBlock } from "../src/rawTx.ts";
 import { LocalSealer } from "../src/sealer.ts";
 import { TxPool } from "../src/txPool.ts";
 import { ALICE, BOB, CAROL } from "./helpers.ts";
@@ -70,6 +71,8 @@ describe("transaction types through pool, sealer and import", () => {
     expect(block.transactions.map((t) => t.type)).toEqual([0, 1, 2, 4]);
     expect(receipts.map((r) => r.status)).toEqual([1, 1, 1, 1]);
     expect(receipts.map((r) => r.type)).toEqual([0, 1, 2, 4]);
+    // The stored encoding reuses the admitted bytes: it must be the block's own encoding.
+    expect(bytesToHex(serializeBlock(block))).toBe(bytesToHex(block.serialize()));
     expect(receipts[0].effectiveGasPrice).toBe(5n * 10n ** 9n);
     expect(receipts[2].effectiveGasPrice).toBe(block.header.baseFeePerGas! + 1n);
     // EIP-7702: BOB's code is now the delegation designator 0xef0100 || CAROL.
