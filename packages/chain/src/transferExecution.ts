@@ -202,6 +202,9 @@ export class TransferExecutor {
       }
     }
 
+    // runTx ends every transaction by forgetting the original storage values (EIP-2200 gas) it may have cached.
+    vm.stateManager.originalStorageCache.clear();
+
     const bloom = new Bloom(undefined, vm.common);
     const receipt: TxReceipt = {
       status: 1,
