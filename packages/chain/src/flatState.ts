@@ -14,6 +14,7 @@ import {
 import { keccak256 } from "@zgnode/crypto";
 
 const EMPTY = new Uint8Array(0);
+const DONE = Promise.resolve();
 
 /**
  * The decoded state of one state root, read through from the trie once and shared by every call on that root.
@@ -23,9 +24,13 @@ const EMPTY = new Uint8Array(0);
  */
 export class FlatStateBase {
   readonly sm: MerkleStateManager;
-  private accounts = new Map<string, Account | undefined>();
+  /** null: no account at that address. */
+  private accounts = new Map<string, Account | null>();
   private storage = new Map<string, Map<string, Uint8Array>>();
+  /** Code of the accounts of this state, by address. */
   private code = new Map<string, Uint8Array>();
+  /** Code by hash, for accounts whose code hash an overlay changed without putting the code (rare). */
+  private codeByHash = new Map<string, Uint8Array>();
   private entries = 0;
   private readonly maxEntries: number;
 
@@ -41,50 +46,63 @@ export class FlatStateBase {
       this.accounts = new Map();
       this.storage = new Map();
       this.code = new Map();
+      this.codeByHash = new Map();
       this.entries = 0;
     }
   }
 
-  /** The account as stored (shared: callers must copy before handing it out). */
-  async account(address: Address, key: string): Promise<Account | undefined> {
+  /** The account if already read (null: none), undefined if not read yet. Shared: callers copy it out. */
+  peekAccount(key: string): Account | null | undefined {
+    return this.accounts.get(key);
+  }
+
+  async account(address: Address, key: string): Promise<Account | null> {
     const hit = this.accounts.get(key);
-    if (hit !== undefined || this.accounts.has(key)) return hit;
-    const a = await this.sm.getAccount(address);
+    if (hit !== undefined) return hit;
+    const a = (await this.sm.getAccount(address)) ?? null;
     this.count();
     this.accounts.set(key, a);
     return a;
   }
 
-  /** A slot's value with leading zeros stripped (empty when unset), as `getStorage` answers. */
+  /** A slot's value with leading zeros stripped (empty when unset), as `getStorage` answers; undefined if not read. */
+  peekSlot(key: string, slotKey: string): Uint8Array | undefined {
+    return this.storage.get(key)?.get(slotKey);
+  }
+
   async slot(address: Address, key: string, slot: Uint8Array, slotKey: string): Promise<Uint8Array> {
+    const v = await this.sm.getStorage(address, slot);
     let slots = this.storage.get(key);
     if (slots === undefined) {
       slots = new Map();
       this.storage.set(key, slots);
     }
-    const hit = slots.get(slotKey);
-    if (hit !== undefined) return hit;
-    const v = await this.sm.getStorage(address, slot);
     this.count();
     slots.set(slotKey, v);
     return v;
   }
 
-  /** The code with hash `codeHash` (the code of the account at `address` in this state, in the common case). */
-  async codeOf(address: Address, codeHash: Uint8Array): Promise<Uint8Array> {
-    const hashKey = bytesToUnprefixedHex(codeHash);
-    const hit = this.code.get(hashKey);
-    if (hit !== undefined) return hit;
-    const base = await this.account(address, address.toString());
-    let code: Uint8Array;
-    if (base !== undefined && equalsBytes(base.codeHash, codeHash)) code = await this.sm.getCode(address);
-    else {
-      const trie = (this.sm as unknown as { _trie: { database(): { get(k: Uint8Array): Promise<Uint8Array | undefined> } } })
-        ._trie;
-      code = (await trie.database().get(concatBytes(CODEHASH_PREFIX, codeHash))) ?? EMPTY;
+  /** The code of the account at `key` in this state, if already read. */
+  peekCode(key: string): Uint8Array | undefined {
+    return this.code.get(key);
+  }
+
+  /** The code with hash `codeHash`: the code of the account at `address` in this state, in the common case. */
+  async codeOf(address: Address, key: string, codeHash: Uint8Array): Promise<Uint8Array> {
+    const base = await this.account(address, key);
+    if (base !== null && equalsBytes(base.codeHash, codeHash)) {
+      const code = await this.sm.getCode(address);
+      this.count();
+      this.code.set(key, code);
+      return code;
     }
+    const hashKey = bytesToUnprefixedHex(codeHash);
+    const hit = this.codeByHash.get(hashKey);
+    if (hit !== undefined) return hit;
+    const trie = (this.sm as unknown as { _trie: { database(): { get(k: Uint8Array): Promise<Uint8Array | undefined> } } })._trie;
+    const code = (await trie.database().get(concatBytes(CODEHASH_PREFIX, codeHash))) ?? EMPTY;
     this.count();
-    this.code.set(hashKey, code);
+    this.codeByHash.set(hashKey, code);
     return code;
   }
 }
@@ -140,20 +158,28 @@ export class FlatStateManager implements StateManagerInterface {
     map.set(key, value);
   }
 
-  /** The current account, not copied (internal reads only). */
-  private async current(address: Address, key: string): Promise<Account | undefined> {
-    const a = this.accounts.get(key);
-    if (a !== undefined) return a ?? undefined;
-    return this.base.account(address, key);
+  /** The current account, not copied (internal reads only): null if none, undefined if not read from the trie yet. */
+  private peek(key: string): Account | null | undefined {
+    const own = this.accounts.get(key);
+    return own !== undefined ? own : this.base.peekAccount(key);
   }
 
-  async getAccount(address: Address): Promise<Account | undefined> {
-    const a = await this.current(address, address.toString());
-    return a === undefined ? undefined : copyAccount(a);
+  private async current(address: Address, key: string): Promise<Account | null> {
+    const a = this.peek(key);
+    return a !== undefined ? a : this.base.account(address, key);
   }
 
-  async putAccount(address: Address, account?: Account): Promise<void> {
+  // The hot reads answer from the maps without an async function frame: a call makes dozens of them.
+  getAccount(address: Address): Promise<Account | undefined> {
+    const key = address.toString();
+    const a = this.peek(key);
+    if (a !== undefined) return Promise.resolve(a === null ? undefined : copyAccount(a));
+    return this.base.account(address, key).then((b) => (b === null ? undefined : copyAccount(b)));
+  }
+
+  putAccount(address: Address, account?: Account): Promise<void> {
     this.set(this.accounts, address.toString(), account === undefined ? null : copyAccount(account));
+    return DONE;
   }
 
   async deleteAccount(address: Address): Promise<void> {
@@ -180,35 +206,60 @@ export class FlatStateManager implements StateManagerInterface {
     await this.modifyAccountFields(address, { codeHash: this.keccak(value) });
   }
 
-  async getCode(address: Address): Promise<Uint8Array> {
+  getCode(address: Address): Promise<Uint8Array> {
     const key = address.toString();
     const own = this.code.get(key);
-    if (own !== undefined) return own;
+    if (own !== undefined) return Promise.resolve(own);
+    const a = this.peek(key);
+    if (a === null) return Promise.resolve(EMPTY);
+    if (a !== undefined) {
+      if (equalsBytes(a.codeHash, KECCAK256_NULL)) return Promise.resolve(EMPTY);
+      const b = this.base.peekAccount(key);
+      // The account's code unchanged by the overlay (the same hash object or equal bytes): the base's code.
+      if (b !== undefined && b !== null && (b.codeHash === a.codeHash || equalsBytes(b.codeHash, a.codeHash))) {
+        const code = this.base.peekCode(key);
+        if (code !== undefined) return Promise.resolve(code);
+      }
+    }
+    return this.loadCode(address, key);
+  }
+
+  private async loadCode(address: Address, key: string): Promise<Uint8Array> {
     const a = await this.current(address, key);
-    if (a === undefined || equalsBytes(a.codeHash, KECCAK256_NULL)) return EMPTY;
-    return this.base.codeOf(address, a.codeHash);
+    if (a === null || equalsBytes(a.codeHash, KECCAK256_NULL)) return EMPTY;
+    return this.base.codeOf(address, key, a.codeHash);
   }
 
   async getCodeSize(address: Address): Promise<number> {
     return (await this.getCode(address)).length;
   }
 
-  async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
-    if (slot.length !== 32) throw EthereumJSErrorWithoutCode("Storage key must be 32 bytes long");
+  getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
+    if (slot.length !== 32) return Promise.reject(EthereumJSErrorWithoutCode("Storage key must be 32 bytes long"));
     const key = address.toString();
     const slotKey = bytesToUnprefixedHex(slot);
     const own = this.storage.get(key)?.get(slotKey);
-    if (own !== undefined) return own;
-    if (this.cleared.has(key)) return EMPTY;
-    if ((await this.current(address, key)) === undefined) return EMPTY;
-    return this.base.slot(address, key, slot, slotKey);
+    if (own !== undefined) return Promise.resolve(own);
+    if (this.cleared.has(key)) return Promise.resolve(EMPTY);
+    const a = this.peek(key);
+    if (a === null) return Promise.resolve(EMPTY);
+    if (a !== undefined) {
+      const v = this.base.peekSlot(key, slotKey);
+      if (v !== undefined) return Promise.resolve(v);
+    }
+    return this.loadSlot(address, key, slot, slotKey);
+  }
+
+  private async loadSlot(address: Address, key: string, slot: Uint8Array, slotKey: string): Promise<Uint8Array> {
+    if ((await this.current(address, key)) === null) return EMPTY;
+    return this.base.peekSlot(key, slotKey) ?? this.base.slot(address, key, slot, slotKey);
   }
 
   async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
     if (slot.length !== 32) throw EthereumJSErrorWithoutCode("Storage key must be 32 bytes long");
     if (value.length > 32) throw EthereumJSErrorWithoutCode("Storage value cannot be longer than 32 bytes");
     const key = address.toString();
-    if ((await this.current(address, key)) === undefined) {
+    if ((await this.current(address, key)) === null) {
       throw EthereumJSErrorWithoutCode("putStorage() called on non-existing account");
     }
     let slots = this.storage.get(key);

@@ -158,6 +158,8 @@ export async function callTransaction(
   gasLimit: bigint,
   /** The type when the call names no fee fields (geth: legacy for eth_call, EIP-1559 for eth_simulateV1). */
   defaultType: number = TransactionType.Legacy,
+  /** False builds the tx with createTx even where the template path applies (the differential test's reference). */
+  useTemplate = true,
 ): Promise<TypedTransaction> {
   const account = await vm.stateManager.getAccount(args.from);
   const nonce = args.nonce ?? account?.nonce ?? 0n;
@@ -196,7 +198,7 @@ export async function callTransaction(
   if (type === TransactionType.EOACodeEIP7702) {
     data.authorizationList = (args.authorizationList ?? []).map((a) => ({ ...a }));
   }
-  const fast = fastCallTx(vm, type, data, args);
+  const fast = useTemplate ? fastCallTx(vm, type, data, args) : undefined;
   if (fast !== undefined) return fast;
   const common = vm.common.copy();
   // eth_simulateV1 defaults a call's gas to the RPC cap, above EIP-7825's per-tx limit, and geth hashes that tx
