@@ -67,8 +67,9 @@ const UNSUPPORTED_EIPS = [7864, 7928, 8037, 8282];
  * (system calls, transactions, withdrawals, requests), but computes the transactions and receipts tries in one pass
  * (`orderedTrieRoot`) instead of one trie insertion per transaction, which was a third of block building time.
  * Returns undefined when it cannot apply (pre-merge rules, newer EIPs, internals not loadable): callers then use
- * `runBlock`. Imported blocks always go through `runBlock`, so a divergence here would make our own blocks fail
- * validation on every other node and in our tests (built blocks are re-imported there), never pass silently.
+ * `runBlock`. When building, plain value transfers skip `runTx` (`transferExecution.ts`); imported blocks run every
+ * transaction through `runTx`, so a divergence in that shortcut would make our own blocks fail validation on every
+ * other node and in our tests (built blocks are re-imported there), never pass silently.
  */
 export async function executeForBuild(
   vm: VM,

@@ -25,7 +25,7 @@ const root = chain.head.header.stateRoot;
 const times: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const t0 = performance.now();
-  const exec = await executeForBuild(vm, block, root, { fastTransfers } as never);
+  const exec = await executeForBuild(vm, block, root, { fastTransfers });
   times.push(performance.now() - t0);
   if (!exec || Buffer.compare(exec.stateRoot, block.header.stateRoot) !== 0) throw new Error("state root mismatch");
 }

@@ -331,6 +331,8 @@ describe("plain transfers without runTx", () => {
         const root = s.chain.head.header.stateRoot;
         const fast = await executeForBuild(s.vm, block, root, { fastTransfers: true });
         const slow = await executeForBuild(s.vm, block, root, { fastTransfers: false });
+        // As an import would run it (hardfork checks on), and as runBlock-compatible validation would see it.
+        const checked = await executeForBuild(s.vm, block, root, { fastTransfers: true, skipHardForkValidation: false });
         expect(fast).toBeDefined();
         const view = (e: typeof fast) => ({
           stateRoot: bytesToHex(e!.stateRoot),
@@ -343,6 +345,7 @@ describe("plain transfers without runTx", () => {
           results: e!.results.map((r, i) => outcome(r, txs[i])),
         });
         expect(view(fast)).toEqual(view(slow));
+        expect(view(checked)).toEqual(view(slow));
         await s.vm.stateManager.setStateRoot(root, true);
       }),
       { numRuns: 40 },
