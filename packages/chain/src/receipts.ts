@@ -28,7 +28,7 @@ const EMPTY = new Uint8Array(0);
  * `bigIntToUnpaddedBytes`: gas figures and statuses fit in a double, and @ethereumjs goes through a hex string
  * for every one (a few per receipt, every block).
  */
-export function u(n: bigint): Uint8Array {
+export function uintBytes(n: bigint): Uint8Array {
   if (n < 0n || n > 0x1fffffffffffffn) return bigIntToUnpaddedBytes(n);
   let x = Number(n);
   let len = 0;
@@ -45,14 +45,14 @@ export function u(n: bigint): Uint8Array {
 export function encodeStoredReceipts(receipts: StoredReceipt[]): Uint8Array {
   return RLP.encode(
     receipts.map((r) => [
-      u(BigInt(r.status)),
-      u(r.cumulativeGasUsed),
-      u(r.gasUsed),
+      uintBytes(BigInt(r.status)),
+      uintBytes(r.cumulativeGasUsed),
+      uintBytes(r.gasUsed),
       r.logs,
       r.logsBloom,
       r.contractAddress ?? EMPTY,
-      r.blobGasUsed === undefined ? EMPTY : u(r.blobGasUsed),
-      r.blobGasPrice === undefined ? EMPTY : u(r.blobGasPrice),
+      r.blobGasUsed === undefined ? EMPTY : uintBytes(r.blobGasUsed),
+      r.blobGasPrice === undefined ? EMPTY : uintBytes(r.blobGasPrice),
       r.from,
       r.root ?? EMPTY,
     ]),

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createCommonForFork } from "../src/genesis.ts";
 import { decodeRawTx, serializeBlock } from "../src/rawTx.ts";
-import { u } from "../src/receipts.ts";
+import { uintBytes } from "../src/receipts.ts";
 
 const CHAIN_ID = 8888n;
 
@@ -308,10 +308,10 @@ describe("serializeBlock (admission's encodings reused)", () => {
   });
 });
 
-describe("receipts' u (bigIntToUnpaddedBytes)", () => {
+describe("receipts' uintBytes (bigIntToUnpaddedBytes)", () => {
   it("matches @ethereumjs across the double-safe boundary and beyond", () => {
     const check = (n: bigint) => {
-      expect(bytesToHex(u(n)), String(n)).toBe(bytesToHex(bigIntToUnpaddedBytes(n)));
+      expect(bytesToHex(uintBytes(n)), String(n)).toBe(bytesToHex(bigIntToUnpaddedBytes(n)));
     };
     for (const n of [0n, 1n, 127n, 128n, 255n, 256n, 21000n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, (1n << 64n) - 1n]) {
       check(n);
