@@ -44,7 +44,7 @@ export function decodeRawTx(raw: Uint8Array, common: Common): RawTx {
   const fields = tx.isSigned() ? fieldBounds(raw) : undefined;
   // Unsigned, or a typed tx whose chain id is not minimally encoded (@ethereumjs accepts leading zeros there and
   // re-encodes it, so its hash is not keccak(raw)): leave everything to @ethereumjs.
-  if (fields === undefined || (raw[0] < 0xc0 && !canonicalChainId(tx, raw, fields))) return slowRawTx(tx);
+  if (fields === undefined || (raw[0] < 0xc0 && !canonicalChainId(raw, fields))) return slowRawTx(tx);
   const keccak = keccakOf(tx.common);
   const hash = keccak(raw);
   (tx as unknown as { cache: TxCache }).cache.hash = hash;
@@ -132,10 +132,10 @@ function fieldBounds(raw: Uint8Array): FieldBounds {
   return { first, ends };
 }
 
-function canonicalChainId(tx: TypedTransaction, raw: Uint8Array, f: FieldBounds): boolean {
-  const want = encodeBytes(bigIntToUnpaddedBytes((tx as { chainId: bigint }).chainId));
-  const got = raw.subarray(f.first, f.ends[0]);
-  return got.length === want.length && got.every((b, i) => b === want[i]);
+/** The typed tx's chain id has no leading zero byte (its value already matched the Common's in the decoder). */
+function canonicalChainId(raw: Uint8Array, f: FieldBounds): boolean {
+  const id = fieldPayload(raw, f, 0);
+  return id.length === 0 || id[0] !== 0;
 }
 
 /** `tx.getSenderAddress().bytes` with the signing hash cut from `raw`; caches the public key in `tx`. */
@@ -148,19 +148,23 @@ function recoverFromRaw(
   const cache = (tx as unknown as { cache: TxCache }).cache;
   let pub = cache.senderPubKey;
   if (pub === undefined) {
-    // Same checks, order and messages as @ethereumjs' Legacy.getSenderPublicKey.
-    const { v, r, s } = tx as { v: bigint; r: bigint; s: bigint };
+    // The checks of @ethereumjs' Legacy.getSenderPublicKey, in its order (the pool maps any failure to
+    // INVALID_SENDER, as it did for @ethereumjs' own errors).
+    const { v, s } = tx as { v: bigint; s: bigint };
     if (tx.common.gteHardfork("homestead") && s > SECP256K1_ORDER_DIV_2) {
       throw new Error(`Invalid Signature: s-values greater than secp256k1n/2 are considered invalid (tx type=${tx.type})`);
     }
     const msgHash = keccak(signingPayload(tx, raw, fields));
     const eip155 = tx.supports(Capability.EIP155ReplayProtection);
     try {
+      // r and s as the raw holds them: minimal big-endian (the decoder rejects leading zeros), which is what
+      // bigIntToUnpaddedBytes(r / s) gives back.
+      const n = fields.ends.length;
       pub = (tx.common.customCrypto.ecrecover ?? ecrecover)(
         msgHash,
         v,
-        bigIntToUnpaddedBytes(r),
-        bigIntToUnpaddedBytes(s),
+        fieldPayload(raw, fields, n - 2),
+        fieldPayload(raw, fields, n - 1),
         eip155 ? tx.common.chainId() : undefined,
       );
     } catch {
@@ -187,6 +191,11 @@ function signingPayload(tx: TypedTransaction, raw: Uint8Array, { first, ends }: 
 }
 
 const EMPTY_PAIR = new Uint8Array([0x80, 0x80]);
+
+/** The payload of field `i` of the signed list. */
+function fieldPayload(raw: Uint8Array, f: FieldBounds, i: number): Uint8Array {
+  return raw.subarray(itemStart(raw, i === 0 ? f.first : f.ends[i - 1]), f.ends[i]);
+}
 
 /** Offset of the payload of the RLP item at `pos` (input already validated by a full decode). */
 function itemStart(b: Uint8Array, pos: number): number {
