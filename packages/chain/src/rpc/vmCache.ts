@@ -2,6 +2,9 @@ import type { Block } from "@ethereumjs/block";
 import type { VM } from "@ethereumjs/vm";
 import { bytesToHex } from "@zgnode/utils";
 
+/** Block hash keys by block object: the head block serves thousands of calls, hex-encode its hash once. */
+const keys = new WeakMap<Block, string>();
+
 /**
  * Reuses one VM per recently used block for reads, calls and traces: its state reads stay cached for the next
  * use (see FlatStateManager). Each use runs exclusively on the block's VM inside a state checkpoint that is
@@ -19,7 +22,11 @@ export class VmCache {
 
   /** Runs `fn` with exclusive use of `block`'s VM; state changes made by `fn` are discarded afterwards. */
   use<T>(block: Block, fn: (vm: VM) => Promise<T>): Promise<T> {
-    const key = bytesToHex(block.hash());
+    let key = keys.get(block);
+    if (key === undefined) {
+      key = bytesToHex(block.hash());
+      keys.set(block, key);
+    }
     let entry = this.entries.get(key);
     if (entry === undefined) {
       const vm = this.create(block);
