@@ -49,6 +49,13 @@ export const devFlags: FlagSpec[] = [
   { name: "rpc.max-body", type: "string", value: "<bytes>", description: "largest HTTP request body", defaultText: "5242880" },
   { name: "rpc.max-batch", type: "string", value: "<n>", description: "most calls in one batch", defaultText: "1000" },
   {
+    name: "rpc.threads",
+    type: "string",
+    value: "<n>",
+    description: "worker threads serving HTTP/WebSocket (0 = main thread)",
+    defaultText: "1",
+  },
+  {
     name: "seal",
     type: "string",
     value: "instant|interval|manual",
@@ -157,6 +164,7 @@ export function devOptionsFromFlags(values: RawValues): DevNodeOptions {
     rpcAdminToken: stringFlag(values, "rpc.admin-token"),
     rpcMaxBodyBytes: intFlag(values, "rpc.max-body", d.rpcMaxBodyBytes, 1024, 1024 * 1024 * 1024),
     rpcMaxBatch: intFlag(values, "rpc.max-batch", d.rpcMaxBatch, 1, 100_000),
+    rpcThreads: intFlag(values, "rpc.threads", d.rpcThreads, 0, 64),
     seal,
     blockTimeMs: intFlag(values, "block-time", d.blockTimeMs, 1, 3_600_000),
     genesisFile: stringFlag(values, "genesis"),

@@ -189,6 +189,7 @@ export async function startDevNode(opts: DevNodeOptions, logger: Logger, io?: Cl
       port: opts.rpcPort,
       limits: { bodyBytes: opts.rpcMaxBodyBytes, batchLength: opts.rpcMaxBatch },
       adminToken: opts.rpcAdminToken,
+      threads: opts.rpcThreads,
       logger: logger.child({ module: "rpc" }),
       metrics: registry,
       health: () => ({ head: Number(chain.head.header.number), chainId: Number(chain.chainId) }),

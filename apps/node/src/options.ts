@@ -16,6 +16,8 @@ export interface DevNodeOptions {
   rpcAdminToken: string | undefined;
   rpcMaxBodyBytes: number;
   rpcMaxBatch: number;
+  /** Worker threads serving JSON-RPC HTTP/WebSocket; 0 serves them from the main thread. */
+  rpcThreads: number;
   seal: SealMode;
   /** Block time in ms for `--seal interval`. */
   blockTimeMs: number;
@@ -40,6 +42,7 @@ export const defaultDevNodeOptions: DevNodeOptions = {
   rpcAdminToken: undefined,
   rpcMaxBodyBytes: 5 * 1024 * 1024,
   rpcMaxBatch: 1000,
+  rpcThreads: 1,
   seal: "instant",
   blockTimeMs: 1000,
   genesisFile: undefined,

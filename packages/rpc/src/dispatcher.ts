@@ -10,6 +10,9 @@ import {
 import { Ajv2019 as Ajv, type ErrorObject, type ValidateFunction } from "ajv/dist/2019.js";
 import { RpcServerError, RpcServerErrorCode } from "./errors.ts";
 import type { RpcMetrics, RpcOutcome } from "./metrics.ts";
+import { errorText } from "./text.ts";
+
+export { errorText };
 
 export type JsonRpcId = string | number | null;
 
@@ -290,17 +293,6 @@ function isValidId(id: unknown): boolean {
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
-}
-
-export function errorText(id: JsonRpcId, code: number, message: string, data?: unknown): string {
-  let err: string;
-  try {
-    err = JSON.stringify(data === undefined ? { code, message } : { code, message, data });
-  } catch {
-    // Unserializable data (a bigint, a cycle) must not turn an error answer into a crash: drop the data.
-    err = JSON.stringify({ code, message });
-  }
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":${err}}`;
 }
 
 /** A short human message from ajv errors: the deepest failing keyword, with its path inside the argument. */

@@ -38,10 +38,17 @@ export interface RpcServerOptions {
   health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** `Access-Control-Allow-Origin` value for browser clients; false disables CORS headers. */
   cors?: string | false;
+  /**
+   * Worker threads serving HTTP and WebSocket (socket I/O, HTTP parsing, limits, admin detection); the dispatcher
+   * and handlers stay on the calling thread. 0 serves from the calling thread. More than one shares the port with
+   * SO_REUSEPORT (Linux, Node >= 22.12), else falls back to one.
+   */
+  threads?: number;
 }
 
 export const defaultRpcServerOptions = {
   host: "127.0.0.1",
   port: 8545,
   cors: "*",
+  threads: 1,
 } as const;

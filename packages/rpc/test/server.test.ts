@@ -60,7 +60,8 @@ interface RpcReply {
   error?: { code: number; message: string; data?: unknown };
 }
 
-describe("rpc server over real HTTP and WebSocket", () => {
+// Every behaviour holds in both transports: in this thread (threads 0) and in a worker thread over the bridge.
+describe.each([0, 1])("rpc server over real HTTP and WebSocket (threads %i)", (threads) => {
   const events = { closed: [] as string[] };
   let server: RpcServer;
   let url: string;
@@ -74,6 +75,7 @@ describe("rpc server over real HTTP and WebSocket", () => {
       limits: { bodyBytes: 64 * 1024, batchLength: 20, wsMessageBytes: 64 * 1024 },
       metrics: createMetricsRegistry(),
       health: () => ({ head: 7 }),
+      threads,
     });
     const addr = await server.listen();
     url = addr.httpUrl;
