@@ -159,10 +159,16 @@ export function createFront(opts: FrontOptions, sink: FrontSink): Front {
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
       sink.rejected("invalid_request");
-      return reply.code(err.statusCode).type(JSON_TYPE).send(errorText(null, INVALID_REQUEST, "invalid request"));
+      return reply
+        .code(err.statusCode)
+        .type(JSON_TYPE)
+        .send(errorText(null, INVALID_REQUEST, "invalid request"));
     }
     sink.log("error", { err }, "rpc http error");
-    return reply.code(500).type(JSON_TYPE).send(errorText(null, INTERNAL_ERROR, "internal error"));
+    return reply
+      .code(500)
+      .type(JSON_TYPE)
+      .send(errorText(null, INTERNAL_ERROR, "internal error"));
   });
 
   if (cors !== false) {

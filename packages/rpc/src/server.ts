@@ -189,7 +189,15 @@ function inThreadFront(
       logger[level](data, msg);
     },
   });
-  return front;
+  return {
+    ...front,
+    async close() {
+      await front.close();
+      // Sockets can outlive the server's close by a tick; their connections are over for the handlers now.
+      for (const entry of conns.values()) connections.close(entry);
+      conns.clear();
+    },
+  };
 }
 
 /** SO_REUSEPORT in `server.listen()`: Linux (and some BSDs) with Node >= 22.12 / 23.1. */

@@ -28,10 +28,7 @@ export type WorkerControl =
   | { t: "reject"; reason: RejectReason }
   | { t: "log"; level: LogLevel; data: Record<string, unknown>; msg: string };
 
-export type MainControl =
-  | { t: "ans"; id: number; ok: boolean; text: string }
-  | { t: "refuse"; conn: number }
-  | { t: "shutdown" };
+export type MainControl = { t: "ans"; id: number; ok: boolean; text: string } | { t: "refuse"; conn: number } | { t: "shutdown" };
 
 const HTTP = 104; // "h"
 const ONE = 49; // "1"

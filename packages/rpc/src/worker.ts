@@ -10,13 +10,6 @@ import { Outbox } from "./outbox.ts";
 import type { MainControl, WorkerControl } from "./threads.ts";
 
 if (parentPort === null) throw new Error("rpc worker.ts must run in a worker thread");
-if (process.env.RPC_NICE) {
-  const fs = await import("node:fs");
-  const os = await import("node:os");
-  for (const t of fs.readdirSync("/proc/self/task")) {
-    if (fs.readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "rpc-0") os.setPriority(Number(t), Number(process.env.RPC_NICE));
-  }
-}
 const out = new Outbox<string | WorkerControl>(parentPort);
 const ANSWER = 114; // "r"
 const WS_ANSWER = 119; // "w"

@@ -1,5 +1,13 @@
 import { networkInterfaces } from "node:os";
-import { createMetricsRegistry, RpcError, RpcErrorCode, type RpcMethodTable, rpcSchemas } from "@zgnode/utils";
+import {
+  createMetricsRegistry,
+  type Logger,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethodTable,
+  rpcSchemas,
+  silentLogger,
+} from "@zgnode/utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRpcServer, type RpcServer, RpcServerError, RpcServerErrorCode } from "../src/index.ts";
 
@@ -309,7 +317,7 @@ describe("rpc server construction", () => {
   });
 });
 
-describe("admin rights for non-loopback callers", () => {
+describe.each([0, 1])("admin rights for non-loopback callers (threads %i)", (threads) => {
   // Needs an address other than loopback to connect from; machines without one skip with this reason.
   const external = Object.values(networkInterfaces())
     .flat()
@@ -321,6 +329,7 @@ describe("admin rights for non-loopback callers", () => {
       host: "0.0.0.0",
       port: 0,
       adminToken: "s3cret-token",
+      threads,
     });
     const { port } = await server.listen();
     try {
@@ -337,6 +346,173 @@ describe("admin rights for non-loopback callers", () => {
       expect((await call()).error?.code).toBe(-32601);
       expect((await call("Bearer wrong-token!")).error?.code).toBe(-32601);
       expect((await call("Bearer s3cret-token")).result).toBe("admin ok");
+      // WebSocket: admin is decided where the socket is (the transport thread) and travels with the connection.
+      const remote = await openWs(`ws://${external}:${port}`);
+      const local = await openWs(`ws://127.0.0.1:${port}`);
+      expect((await remote.call({ jsonrpc: "2.0", id: 1, method: "toy_admin" })).error?.code).toBe(-32601);
+      expect((await local.call({ jsonrpc: "2.0", id: 1, method: "toy_admin" })).result).toBe("admin ok");
+      remote.ws.close();
+      local.ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** A WebSocket client that matches answers to calls by id and keeps notifications. */
+async function openWs(url: string) {
+  const ws = new WebSocket(url);
+  const answers = new Map<unknown, (r: RpcReply) => void>();
+  const notes: { method: string; params: unknown }[] = [];
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(String(ev.data));
+    if (m.method !== undefined) notes.push(m);
+    else answers.get(m.id)?.(m);
+  };
+  const closed = new Promise<number>((r) => {
+    ws.onclose = (ev) => r(ev.code);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.onopen = () => resolve();
+    ws.onerror = () => reject(new Error("ws error"));
+  });
+  return {
+    ws,
+    notes,
+    closed,
+    call: (body: { id: unknown; [k: string]: unknown }) =>
+      new Promise<RpcReply>((resolve) => {
+        answers.set(body.id, resolve);
+        ws.send(JSON.stringify(body));
+      }),
+  };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.each([0, 1])("rpc server lifecycle (threads %i)", (threads) => {
+  it("close() closes WebSocket connections and runs their onClose callbacks", async () => {
+    const events = { closed: [] as string[] };
+    const server = createRpcServer({ tables: [toyTable(events)], host: "127.0.0.1", port: 0, threads });
+    const { wsUrl } = await server.listen();
+    const a = await openWs(wsUrl);
+    const b = await openWs(wsUrl);
+    expect((await a.call({ jsonrpc: "2.0", id: 1, method: "toy_subscribe", params: ["a"] })).result).toBe("0xa");
+    expect((await b.call({ jsonrpc: "2.0", id: 1, method: "toy_subscribe", params: ["b"] })).result).toBe("0xb");
+    await until(() => a.notes.length === 2 && b.notes.length === 2, "notifications");
+    expect(server.wsConnectionCount).toBe(2);
+    await server.close();
+    expect(events.closed).toHaveLength(2);
+    expect(server.wsConnectionCount).toBe(0);
+    expect(await a.closed).toBeGreaterThanOrEqual(1000);
+    expect(server.workers).toHaveLength(0);
+  });
+
+  it("refuses WebSocket connections over the limit with 1013", async () => {
+    const server = createRpcServer({
+      tables: [toyTable({ closed: [] })],
+      host: "127.0.0.1",
+      port: 0,
+      limits: { wsConnections: 1 },
+      threads,
+    });
+    const { wsUrl } = await server.listen();
+    try {
+      const a = await openWs(wsUrl);
+      const b = await openWs(wsUrl);
+      expect(await b.closed).toBe(1013);
+      expect((await a.call({ jsonrpc: "2.0", id: 5, method: "toy_add", params: ["0x1", "0x1"] })).result).toBe("0x2");
+      expect(server.wsConnectionCount).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fails listen() with LISTEN_FAILED when the port is taken", async () => {
+    const first = createRpcServer({ tables: [], host: "127.0.0.1", port: 0, threads: 0 });
+    const { port } = await first.listen();
+    try {
+      const second = createRpcServer({ tables: [], host: "127.0.0.1", port, threads });
+      let err: unknown;
+      try {
+        await second.listen();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RpcServerError);
+      expect((err as RpcServerError).code).toBe(RpcServerErrorCode.LISTEN_FAILED);
+      expect(second.workers).toHaveLength(0);
+    } finally {
+      await first.close();
+    }
+  });
+});
+
+describe("rpc transport worker", () => {
+  it("replaces a worker that dies, closing its WebSocket connections for the handlers", async () => {
+    const events = { closed: [] as string[] };
+    const errors: string[] = [];
+    const logger = { ...silentLogger(), error: (_o: unknown, msg?: string) => errors.push(String(msg)) } as Logger;
+    const server = createRpcServer({ tables: [toyTable(events)], host: "127.0.0.1", port: 0, threads: 1, logger });
+    const { httpUrl, wsUrl, port } = await server.listen();
+    try {
+      const ws = await openWs(wsUrl);
+      expect((await ws.call({ jsonrpc: "2.0", id: 1, method: "toy_subscribe", params: ["c"] })).result).toBe("0xc");
+      const [old] = server.workers;
+      await old.terminate();
+      await until(() => events.closed.length === 1, "onClose after the crash");
+      expect(server.wsConnectionCount).toBe(0);
+      expect(errors).toContain("rpc worker exited unexpectedly, starting a new one");
+      await until(() => server.workers.length === 1 && server.workers[0] !== old, "a new worker");
+      // Same port, same answers.
+      await until(
+        () =>
+          fetch(httpUrl, { method: "POST", body: '{"jsonrpc":"2.0","id":1,"method":"toy_add","params":["0x1","0x2"]}' }).then(
+            async (r) => ((await r.json()) as RpcReply).result === "0x3",
+            () => false,
+          ),
+        "answers from the new worker",
+      );
+      expect(server.address?.port).toBe(port);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.skipIf(process.platform !== "linux")("serves one port from several workers (SO_REUSEPORT)", async () => {
+    const server = createRpcServer({ tables: [toyTable({ closed: [] })], host: "127.0.0.1", port: 0, threads: 2 });
+    const { httpUrl, wsUrl } = await server.listen();
+    try {
+      expect(server.workers).toHaveLength(2);
+      // New connections are spread over the workers by the kernel; every one must be answered.
+      const { Agent, request } = await import("node:http");
+      const results = await Promise.all(
+        Array.from(
+          { length: 24 },
+          (_, i) =>
+            new Promise<string>((resolve, reject) => {
+              const body = JSON.stringify({ jsonrpc: "2.0", id: i, method: "toy_add", params: ["0x1", `0x${i.toString(16)}`] });
+              const req = request(httpUrl, { method: "POST", agent: new Agent({ keepAlive: false }) }, (res) => {
+                let s = "";
+                res.on("data", (c) => {
+                  s += c;
+                });
+                res.on("end", () => resolve(JSON.parse(s).result));
+              });
+              req.on("error", reject);
+              req.end(body);
+            }),
+        ),
+      );
+      expect(results).toEqual(Array.from({ length: 24 }, (_, i) => `0x${(i + 1).toString(16)}`));
+      const ws = await openWs(wsUrl);
+      expect((await ws.call({ jsonrpc: "2.0", id: 1, method: "toy_add", params: ["0x2", "0x2"] })).result).toBe("0x4");
     } finally {
       await server.close();
     }
