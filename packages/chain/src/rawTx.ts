@@ -39,7 +39,10 @@ function keccakOf(common: Common): (m: Uint8Array) => Uint8Array {
  * Decodes `raw` like `createTxFromRLP` (same validation, same errors) and fills in its hash. Blob transactions in
  * network form are not handled here (their hash is not keccak(raw)): callers decode those the slow way.
  */
-export function decodeRawTx(raw: Uint8Array, common: Common): RawTx {
+export function decodeRawTx(input: Uint8Array, common: Common): RawTx {
+  // A private copy: the transaction's fields, its cached hash and its stored encoding all view these bytes, so a
+  // caller reusing its buffer must not be able to change them.
+  const raw = input.slice();
   const tx = createTxFromRLP(raw, { common });
   const fields = tx.isSigned() ? fieldBounds(raw) : undefined;
   // Unsigned, or a typed tx whose chain id is not minimally encoded (@ethereumjs accepts leading zeros there and

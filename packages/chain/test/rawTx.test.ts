@@ -90,7 +90,7 @@ const accessList = fc.array(
 );
 
 const txSpec = fc.record({
-  type: fc.constantFrom(0, 0, 1, 2, 2, 4),
+  type: fc.constantFrom(0, 0, 1, 2, 2, 3, 4),
   legacyUnprotected: fc.boolean(),
   nonce: small,
   gasPrice: fee,
@@ -146,6 +146,13 @@ function build(s: Spec, common: Common): Uint8Array | undefined {
               maxPriorityFeePerGas: s.tip,
               maxFeePerGas: s.tip + s.extra,
               accessList,
+              ...(s.type === 3
+                ? {
+                    to: s.to ?? new Uint8Array(20),
+                    maxFeePerBlobGas: s.gasPrice,
+                    blobVersionedHashes: [concatBytes(new Uint8Array([1]), s.key.subarray(1))],
+                  }
+                : {}),
               ...(s.type === 4
                 ? {
                     to: s.to ?? new Uint8Array(20),
@@ -220,11 +227,13 @@ describe("decodeRawTx (one-pass admission decode)", () => {
   ] as const) {
     it(`matches @ethereumjs on random valid and damaged transactions (${name})`, () => {
       let built = 0;
+      const types = new Set<number>();
       fc.assert(
         fc.property(txSpec, corruption, (spec, c) => {
           const raw = build(spec, common);
           if (!raw) return;
           built++;
+          types.add(spec.type);
           same(raw, common);
           same(corrupt(raw, c), common);
         }),
@@ -232,13 +241,14 @@ describe("decodeRawTx (one-pass admission decode)", () => {
       );
       // The generator must mostly produce buildable transactions, or the property tests nothing.
       expect(built).toBeGreaterThan(name === "JS crypto" ? 75 : 300);
+      expect([...types].sort()).toEqual([0, 1, 2, 3, 4]);
     });
   }
 
   it("hashes and recovers exactly like @ethereumjs on canonical transactions of every type", () => {
     const common = createCommonForFork("prague", CHAIN_ID);
     const k = new Uint8Array(32).fill(3);
-    for (const type of [0, 1, 2, 4]) {
+    for (const type of [0, 1, 2, 3, 4]) {
       const data = {
         type,
         chainId: CHAIN_ID,
@@ -250,6 +260,9 @@ describe("decodeRawTx (one-pass admission decode)", () => {
         to: `0x${"22".repeat(20)}`,
         value: 1n,
         data: new Uint8Array(70).fill(9),
+        ...(type === 3
+          ? { maxFeePerBlobGas: 1n, blobVersionedHashes: [concatBytes(new Uint8Array([1]), new Uint8Array(31))] }
+          : {}),
         ...(type === 4
           ? { authorizationList: [[new Uint8Array([1]), new Uint8Array(20), new Uint8Array(0), new Uint8Array(0), k, k]] }
           : {}),
