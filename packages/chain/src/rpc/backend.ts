@@ -1,5 +1,6 @@
 import type { Block } from "@ethereumjs/block";
-import type { Common } from "@ethereumjs/common";
+import type { Common, StateManagerInterface } from "@ethereumjs/common";
+import type { MerkleStateManager } from "@ethereumjs/statemanager";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import type { Address } from "@ethereumjs/util";
 import type { TxReceipt, VM } from "@ethereumjs/vm";
@@ -20,8 +21,11 @@ export interface EthChainView {
   receipts(block: Block): Promise<TxReceipt[]>;
   /** Where a mined transaction sits. */
   txLocation(txHash: Uint8Array): Promise<{ blockHash: Uint8Array; index: number } | undefined>;
-  /** A throwaway VM whose state is the post-state of `block` (writes never reach the chain). */
-  vmAt(block: Block): Promise<VM>;
+  /**
+   * A throwaway VM whose state is the post-state of `block` (writes never reach the chain). `wrap` puts a state
+   * manager of its own over the block's trie-backed one (the RPC's flat call state).
+   */
+  vmAt(block: Block, wrap?: (sm: MerkleStateManager) => StateManagerInterface): Promise<VM>;
   /** Subscribes to new canonical blocks; returns the unsubscribe function. */
   onBlock(cb: (block: Block, receipts: TxReceipt[]) => void): () => void;
 }

@@ -1,4 +1,5 @@
 import type { Block } from "@ethereumjs/block";
+import type { StateManagerInterface } from "@ethereumjs/common";
 import type { MerkleStateManager } from "@ethereumjs/statemanager";
 import type { TypedTransaction } from "@ethereumjs/tx";
 import { createVM, type TxReceipt, type VM } from "@ethereumjs/vm";
@@ -37,7 +38,7 @@ export function chainView(chain: Chain): EthChainView {
       const found = await chain.getTransaction(hash);
       return found === undefined ? undefined : { blockHash: found.block.hash(), index: found.index };
     },
-    async vmAt(block: Block): Promise<VM> {
+    async vmAt(block: Block, wrap?: (sm: MerkleStateManager) => StateManagerInterface): Promise<VM> {
       const view = await chain.stateAt(block);
       // A private state manager over the same trie nodes: overrides and traced writes never reach the chain.
       const sm = (view.stateManager as MerkleStateManager).shallowCopy(false);
@@ -56,7 +57,7 @@ export function chainView(chain: Chain): EthChainView {
         },
         validateHeader: async () => {},
       };
-      return createVM({ common, stateManager: sm, blockchain: blockchain as never });
+      return createVM({ common, stateManager: wrap?.(sm) ?? sm, blockchain: blockchain as never });
     },
     onBlock(cb) {
       const listener = (ev: NewBlockEvent) => cb(ev.block, ev.receipts.map(toTxReceipt));

@@ -7,7 +7,7 @@ import {
   type TypedTransaction,
 } from "@ethereumjs/tx";
 import { bytesToBigInt, setLengthLeft } from "@ethereumjs/util";
-import { createVM, encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
+import { encodeReceipt, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import {
   bytesToHex,
@@ -117,10 +117,9 @@ export function createEthRpcTable(deps: EthRpcDeps): RpcMethodTable {
    * walks the trie for what an earlier use already read.
    */
   const vms = new VmCache(async (block) => {
-    const vm = await chain.vmAt(block);
+    const vm = await chain.vmAt(block, (sm) => new FlatStateManager(new FlatStateBase(sm), sm.common));
     vm.common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp });
-    const base = new FlatStateBase(vm.stateManager as MerkleStateManager);
-    return createVM({ common: vm.common, stateManager: new FlatStateManager(base, vm.common), blockchain: vm.blockchain });
+    return vm;
   });
 
   /** Runs `fn` on the state after the referenced block (a cached VM; writes are discarded). */
