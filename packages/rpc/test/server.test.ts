@@ -8,6 +8,7 @@ import {
   rpcSchemas,
   silentLogger,
 } from "@zgnode/utils";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRpcServer, type RpcServer, RpcServerError, RpcServerErrorCode } from "../src/index.ts";
 
@@ -516,5 +517,64 @@ describe("rpc transport worker", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("transport thread against the in-thread transport", () => {
+  const servers: RpcServer[] = [];
+  let urls: string[] = [];
+  beforeAll(async () => {
+    for (const threads of [0, 1]) {
+      servers.push(
+        createRpcServer({
+          tables: [toyTable({ closed: [] })],
+          host: "127.0.0.1",
+          port: 0,
+          limits: { bodyBytes: 2048, batchLength: 4 },
+          threads,
+        }),
+      );
+    }
+    urls = (await Promise.all(servers.map((s) => s.listen()))).map((a) => a.httpUrl);
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  const post = async (url: string, body: string) => {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body });
+    return {
+      status: res.status,
+      type: res.headers.get("content-type"),
+      cors: res.headers.get("access-control-allow-origin"),
+      text: await res.text(),
+    };
+  };
+
+  it("answers the same random bodies identically (status, headers, text)", async () => {
+    const method = fc.constantFrom("toy_add", "toy_echoAsync", "toy_revert", "toy_crash", "toy_admin", "toy_subscribe", "nope");
+    const param = fc.oneof(fc.constantFrom("0x1", "0x02", "0xff", "x"), fc.integer(), fc.constant(null), fc.string());
+    const call = fc.record(
+      {
+        jsonrpc: fc.constantFrom("2.0", "1.0"),
+        id: fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.constant({})),
+        method,
+        params: fc.oneof(fc.array(param, { maxLength: 3 }), fc.constant({ a: 1 })),
+      },
+      { requiredKeys: ["jsonrpc", "method"] },
+    );
+    const body = fc.oneof(
+      call.map((c) => JSON.stringify(c)),
+      fc.array(call, { maxLength: 6 }).map((b) => JSON.stringify(b)),
+      fc.string({ maxLength: 40 }),
+      fc.string({ minLength: 2100, maxLength: 2200 }), // over the body limit: 413
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const [inThread, viaWorker] = await Promise.all(urls.map((u) => post(u, b)));
+        expect(viaWorker).toEqual(inThread);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
