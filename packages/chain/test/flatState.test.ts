@@ -1,7 +1,7 @@
 import { createBlock } from "@ethereumjs/block";
 import { Common, Hardfork, Mainnet } from "@ethereumjs/common";
 import { Caches, MerkleStateManager } from "@ethereumjs/statemanager";
-import { Account, type Address, createAddressFromString, generateAddress, setLengthLeft } from "@ethereumjs/util";
+import { Account, Address, createAddressFromString, generateAddress, generateAddress2, setLengthLeft } from "@ethereumjs/util";
 import { createVM, runTx, type VM } from "@ethereumjs/vm";
 import { bytesToHex, hexToBytes, RpcError } from "@zgnode/utils";
 import fc from "fast-check";
@@ -48,7 +48,7 @@ type Op =
   | { k: "sstore"; slot: number; value: number }
   | { k: "balance" | "codehash" | "codesize"; target: number }
   | { k: "call"; target: number; value: number; gas: number }
-  | { k: "create"; init: number; value: number };
+  | { k: "create"; init: number; value: number; salt?: number };
 type End = { k: "return" | "revert" | "stop" | "invalid" } | { k: "selfdestruct"; target: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -64,7 +64,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     value: fc.nat(2),
     gas: fc.constantFrom(0, 3000, 60000),
   }),
-  fc.record({ k: fc.constant("create" as const), init: fc.nat(INITCODES.length - 1), value: fc.nat(1) }),
+  fc.record(
+    { k: fc.constant("create" as const), init: fc.nat(INITCODES.length - 1), value: fc.nat(1), salt: fc.nat(1) },
+    { requiredKeys: ["k", "init", "value"] },
+  ),
 );
 const endArb: fc.Arbitrary<End> = fc.oneof(
   fc.record({ k: fc.constantFrom("return" as const, "revert" as const, "stop" as const, "invalid" as const) }),
@@ -87,7 +90,10 @@ function compile(p: { ops: Op[]; end: End }): string {
     else {
       const c = op as Extract<Op, { k: "create" }>;
       const init = INITCODES[c.init]!;
-      code += `7f${init.padEnd(64, "0")}61080052 60${hex(init.length / 2, 1)}610800 60${hex(c.value, 1)}f0${keep()}`;
+      // CREATE, or CREATE2 with a fixed salt: the same salt twice in one call collides.
+      const salt = c.salt === undefined ? "" : `60${hex(c.salt, 1)}`;
+      const opcode = c.salt === undefined ? "f0" : "f5";
+      code += `7f${init.padEnd(64, "0")}61080052 ${salt}60${hex(init.length / 2, 1)}610800 60${hex(c.value, 1)}${opcode}${keep()}`;
     }
   }
   const e = p.end;
@@ -202,6 +208,12 @@ const describeError = (err: unknown) => (err instanceof RpcError ? `${err.code} 
 async function snapshot(vm: VM, extra: Address[]): Promise<unknown[]> {
   const out: unknown[] = [];
   const addrs = [...TARGETS.map((t) => createAddressFromString(t)), ...extra];
+  for (const c of CONTRACTS) {
+    for (const salt of [0, 1]) {
+      for (const init of INITCODES)
+        addrs.push(new Address(generateAddress2(hexToBytes(c), slotKey(salt), hexToBytes(`0x${init}`))));
+    }
+  }
   for (const c of CONTRACTS)
     for (let n = 1n; n < 6n; n++)
       addrs.push(
