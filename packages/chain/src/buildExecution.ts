@@ -6,6 +6,7 @@ import type { TypedTransaction } from "@ethereumjs/tx";
 import { type Address, type CLRequest, type CLRequestType, GWEI_TO_WEI } from "@ethereumjs/util";
 import { Bloom, encodeReceipt, type RunTxResult, runTx, type TxReceipt, type VM } from "@ethereumjs/vm";
 import { orderedTrieRoot } from "./orderedTrie.ts";
+import { encodingOf } from "./rawTx.ts";
 import { TransferExecutor } from "./transferExecution.ts";
 
 /**
@@ -144,10 +145,7 @@ export async function executeForBuild(
     const exec: BuildExecution = {
       stateRoot: await vm.stateManager.getStateRoot(),
       receiptsRoot: orderedTrieRoot(encodedReceipts, keccak),
-      transactionsRoot: orderedTrieRoot(
-        block.transactions.map((tx) => tx.serialize()),
-        keccak,
-      ),
+      transactionsRoot: orderedTrieRoot(block.transactions.map(encodingOf), keccak),
       logsBloom: bloom.bitvector,
       gasUsed,
       requestsHash,

@@ -80,6 +80,11 @@ export function senderOf(tx: TypedTransaction): Uint8Array {
 /** Canonical encodings received at admission: equal to `tx.serialize()` (its hash is keccak of them). */
 const knownEncodings = new WeakMap<TypedTransaction, Uint8Array>();
 
+/** `tx.serialize()`, without re-encoding transactions admitted through `decodeRawTx` (the transactions root). */
+export function encodingOf(tx: TypedTransaction): Uint8Array {
+  return knownEncodings.get(tx) ?? tx.serialize();
+}
+
 /**
  * `block.serialize()` reusing the encodings transactions arrived in (@ethereumjs re-encodes every transaction's
  * fields). The block list is `[header, txs, uncles, withdrawals?]`; a typed transaction is a byte string there, a

@@ -8,7 +8,7 @@ import { bytesToHex, concatBytes } from "@zgnode/utils";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createCommonForFork } from "../src/genesis.ts";
-import { decodeRawTx, serializeBlock } from "../src/rawTx.ts";
+import { decodeRawTx, encodingOf, serializeBlock } from "../src/rawTx.ts";
 import { uintBytes } from "../src/receipts.ts";
 
 const CHAIN_ID = 8888n;
@@ -314,6 +314,7 @@ describe("serializeBlock (admission's encodings reused)", () => {
           const block = new Block(header, transactions, [], withdrawals.map(createWithdrawal), { common });
           expect(block.transactions).toEqual(transactions);
           expect(bytesToHex(serializeBlock(block))).toBe(bytesToHex(block.serialize()));
+          for (const tx of transactions) expect(bytesToHex(encodingOf(tx))).toBe(bytesToHex(tx.serialize()));
         },
       ),
       { numRuns: 80 },
