@@ -271,6 +271,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
     if (runs.length === 1) return runs[0].slice(0, max).map((t) => t.tx);
     const idx = new Array<number>(runs.length).fill(0);
     const out: TypedTransaction[] = [];
+    // biome-ignore lint/complexity/useMathMinMax: bigints (Math.min takes numbers)
     const tipOf = (t: PoolTx) => (t.maxFee - baseFee < t.maxTip ? t.maxFee - baseFee : t.maxTip);
     while (out.length < max) {
       let best = -1;
