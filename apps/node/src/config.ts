@@ -53,7 +53,7 @@ export const devFlags: FlagSpec[] = [
     type: "string",
     value: "<n>",
     description: "worker threads serving HTTP/WebSocket (0 = main thread)",
-    defaultText: "0",
+    defaultText: "1",
   },
   {
     name: "seal",

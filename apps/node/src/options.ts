@@ -42,7 +42,7 @@ export const defaultDevNodeOptions: DevNodeOptions = {
   rpcAdminToken: undefined,
   rpcMaxBodyBytes: 5 * 1024 * 1024,
   rpcMaxBatch: 1000,
-  rpcThreads: 0,
+  rpcThreads: 1,
   seal: "instant",
   blockTimeMs: 1000,
   genesisFile: undefined,

@@ -41,7 +41,7 @@ export interface RpcServerOptions {
   /**
    * Worker threads serving HTTP and WebSocket (socket I/O, HTTP parsing, limits, admin detection); the dispatcher
    * and handlers stay on the calling thread. 0 serves from the calling thread. More than one shares the port with
-   * SO_REUSEPORT (Linux, Node >= 22.12), else falls back to one. Default 0.
+   * SO_REUSEPORT (Linux, Node >= 22.12), else falls back to one. Default 1.
    */
   threads?: number;
 }
@@ -50,7 +50,5 @@ export const defaultRpcServerOptions = {
   host: "127.0.0.1",
   port: 8545,
   cors: "*",
-  // 0: on a 2-core machine the client and the main thread leave no core for a transport thread, and the thread
-  // hop costs more than the transport work it moves (docs/ARCHITECTURE.md, JSON-RPC server).
-  threads: 0,
+  threads: 1,
 } as const;

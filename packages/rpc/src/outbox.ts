@@ -1,10 +1,11 @@
 import type { MessagePort, Worker } from "node:worker_threads";
 
 /**
- * Messages for the other thread, posted together once per event-loop turn. Each postMessage wakes the receiving
- * thread when it sleeps; on a busy machine that wake-up costs the sender far more than the copy (profiled: 18% of
- * the main thread at 16 eth_call in flight with one post per answer). Everything goes through the same outbox, so
- * the receiver sees messages in the order they were queued.
+ * Messages for the other thread, posted together as one array per event-loop turn, in the order queued. The
+ * transport worker queues requests this way: the main thread then dispatches a burst per wake-up instead of paying
+ * a wake-up and a message event per request. The main thread does not batch its answers: posting each at once lets
+ * the worker write it while the main thread computes the next (measured: 12.6-13.1k vs 9.8k-8.1k eth_call/s with
+ * the two choices swapped, 12.3-12.6k batching neither).
  */
 export class Outbox<T> {
   private items: T[] = [];

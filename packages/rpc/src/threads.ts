@@ -4,7 +4,6 @@ import type { Connections, WsEntry } from "./connections.ts";
 import type { RpcDispatcher } from "./dispatcher.ts";
 import type { FrontOptions, LogLevel, RejectReason } from "./front.ts";
 import type { RpcMetrics } from "./metrics.ts";
-import { Outbox } from "./outbox.ts";
 import { errorText } from "./text.ts";
 
 /*
@@ -15,8 +14,8 @@ import { errorText } from "./text.ts";
  *   main -> worker  `r<id>\n<answer>` or `r<id>` (nothing to send) HTTP answer
  *                   `w<conn>\n<answer>`                           WebSocket answer
  *                   `n<conn>\n<notification>`                     WebSocket notification (eth_subscribe)
- * Rare ones are objects: WorkerControl and MainControl below. Both sides queue messages in an Outbox and post them
- * as one array per event-loop turn.
+ * Rare ones are objects: WorkerControl and MainControl below. The worker queues its messages in an Outbox (one array
+ * per event-loop turn); the main thread posts each message as it is ready (see outbox.ts for why).
  */
 
 export type WorkerControl =
@@ -40,7 +39,6 @@ const RESPAWN_DELAY_MS = 1_000;
 interface Slot {
   index: number;
   worker: Worker;
-  out: Outbox<string | MainControl>;
   /** Open WebSocket connections of this worker, by the worker's connection number. */
   conns: Map<number, WsEntry>;
   listening: boolean;
@@ -108,7 +106,7 @@ export class WorkerPool {
       this.slots.map(async (slot) => {
         if (slot === undefined) return;
         const exited = new Promise<void>((r) => slot.worker.once("exit", () => r()));
-        slot.out.push({ t: "shutdown" } satisfies MainControl);
+        slot.worker.postMessage({ t: "shutdown" } satisfies MainControl);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<"late">((r) => {
           timer = setTimeout(() => r("late"), CLOSE_GRACE_MS);
@@ -125,7 +123,7 @@ export class WorkerPool {
       workerData: { ...this.opts.front, port, reusePort: this.reusePort } satisfies FrontOptions,
       name: `rpc-${index}`,
     });
-    const slot: Slot = { index, worker, out: new Outbox(worker), conns: new Map(), listening: false };
+    const slot: Slot = { index, worker, conns: new Map(), listening: false };
     this.starting.add(worker);
     return new Promise((resolve, reject) => {
       worker.on("message", (batch: (string | WorkerControl)[]) => {
@@ -179,7 +177,7 @@ export class WorkerPool {
 
   private onMessage(slot: Slot, m: string | WorkerControl): void {
     const { dispatcher, logger } = this.opts;
-    const box = slot.out;
+    const worker = slot.worker;
     if (typeof m === "string") {
       const nl = m.indexOf("\n");
       const text = m.slice(nl + 1);
@@ -195,13 +193,13 @@ export class WorkerPool {
         });
         if (out instanceof Promise)
           out.then(
-            (o) => box.push(o === undefined ? `r${id}` : `r${id}\n${o}`),
+            (o) => worker.postMessage(o === undefined ? `r${id}` : `r${id}\n${o}`),
             (err: unknown) => {
               logger.error({ err }, "rpc dispatch failed");
-              box.push(`r${id}\n${errorText(null, RpcErrorCode.INTERNAL_ERROR, "internal error")}`);
+              worker.postMessage(`r${id}\n${errorText(null, RpcErrorCode.INTERNAL_ERROR, "internal error")}`);
             },
           );
-        else box.push(out === undefined ? `r${id}` : `r${id}\n${out}`);
+        else worker.postMessage(out === undefined ? `r${id}` : `r${id}\n${out}`);
         return;
       }
       const conn = m.slice(1, nl);
@@ -211,18 +209,18 @@ export class WorkerPool {
       if (out instanceof Promise)
         out.then(
           (o) => {
-            if (o !== undefined) box.push(`w${conn}\n${o}`);
+            if (o !== undefined) worker.postMessage(`w${conn}\n${o}`);
           },
           (err: unknown) => logger.error({ err }, "rpc ws dispatch failed"),
         );
-      else if (out !== undefined) box.push(`w${conn}\n${out}`);
+      else if (out !== undefined) worker.postMessage(`w${conn}\n${out}`);
       return;
     }
     switch (m.t) {
       case "open": {
         const conn = m.conn;
-        const entry = this.opts.connections.open(m.remoteAddress, m.admin, (text) => box.push(`n${conn}\n${text}`));
-        if (entry === undefined) box.push({ t: "refuse", conn } satisfies MainControl);
+        const entry = this.opts.connections.open(m.remoteAddress, m.admin, (text) => worker.postMessage(`n${conn}\n${text}`));
+        if (entry === undefined) worker.postMessage({ t: "refuse", conn } satisfies MainControl);
         else slot.conns.set(conn, entry);
         return;
       }
@@ -237,10 +235,10 @@ export class WorkerPool {
       case "metrics": {
         const id = m.id;
         (m.t === "health" ? this.opts.health() : this.opts.metricsText()).then(
-          (text) => box.push({ t: "ans", id, ok: true, text } satisfies MainControl),
+          (text) => worker.postMessage({ t: "ans", id, ok: true, text } satisfies MainControl),
           (err: unknown) => {
             logger.error({ err }, `rpc /${m.t} failed`);
-            box.push({ t: "ans", id, ok: false, text: String(err) } satisfies MainControl);
+            worker.postMessage({ t: "ans", id, ok: false, text: String(err) } satisfies MainControl);
           },
         );
         return;

@@ -50,11 +50,7 @@ const front = createFront(workerData as FrontOptions, {
   },
 });
 
-parentPort.on("message", (batch: (string | MainControl)[]) => {
-  for (const m of batch) handle(m);
-});
-
-function handle(m: string | MainControl): void {
+parentPort.on("message", (m: string | MainControl) => {
   if (typeof m === "string") {
     const nl = m.indexOf("\n");
     const kind = m.charCodeAt(0);
@@ -91,7 +87,7 @@ function handle(m: string | MainControl): void {
       );
       return;
   }
-}
+});
 
 try {
   out.push({ t: "listening", port: await front.listen() });
