@@ -28,7 +28,10 @@ export class LocalSealer implements BlockProducer {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private sealing: Promise<BuildBlockResult> | undefined;
+  /** An instant block is due (timer running) or being sealed. */
   private scheduled = false;
+  /** A tx became pending while `scheduled`: it is owed a block once the current one is done. */
+  private arrivedWhileScheduled = false;
   private readonly onPending = () => this.schedule();
 
   constructor(chain: Chain, pool: TxPool, options: Partial<SealerOptions> = {}, logger?: Logger) {
@@ -83,25 +86,52 @@ export class LocalSealer implements BlockProducer {
     return result;
   }
 
-  private schedule(): void {
-    if (this.scheduled || !this.running) return;
+  private schedule(delayMs: number = this.options.instantDelayMs): void {
+    if (!this.running) return;
+    if (this.scheduled) {
+      // A block is due or being sealed: what arrives now is picked up when it is done.
+      this.arrivedWhileScheduled = true;
+      return;
+    }
     this.scheduled = true;
+    this.arrivedWhileScheduled = false;
     const fire = async () => {
       // Let the current burst of submissions land first.
       await new Promise((r) => setImmediate(r));
-      this.scheduled = false;
-      if (!this.running) return;
+      let next: number | undefined;
       try {
-        if (this.pool.selectForBlock(1).length === 0) return;
+        if (!this.running || this.pool.selectForBlock(1).length === 0) return;
         const res = await this.sealNow();
-        // Txs that arrived while the block executed go through the same coalescing wait, so a steady stream fills
-        // blocks instead of sealing a tiny block per handful of txs (per-block overhead dominated that).
-        if (res.block.transactions.length > 0 && this.pool.selectForBlock(1).length > 0) this.schedule();
+        next = instantSealDelay(this.options, {
+          sealedTxs: res.block.transactions.length,
+          pendingAfter: this.pool.selectForBlock(1).length > 0,
+          arrivedDuring: this.arrivedWhileScheduled,
+        });
       } catch (err) {
         this.logger?.error({ err }, "sealing failed");
+        next = this.arrivedWhileScheduled ? this.options.instantDelayMs : undefined;
+      } finally {
+        this.scheduled = false;
       }
+      if (next !== undefined) this.schedule(next);
     };
-    if (this.options.instantDelayMs > 0) setTimeout(fire, this.options.instantDelayMs);
+    if (delayMs > 0) setTimeout(fire, delayMs);
     else void fire();
   }
+}
+
+/**
+ * Instant sealing's wait before the next block once one is sealed, or undefined when none is due. Txs still
+ * executable after a non-empty block mean a stream: they wait `instantStreamDelayMs`, so a steady stream fills
+ * blocks instead of sealing a tiny block per handful of txs (per-block work dominated that). After an empty block,
+ * only txs that arrived meanwhile are owed a block (after `instantDelayMs`, as if the pool had been idle); what was
+ * already there cannot execute now, and retrying it would loop.
+ */
+export function instantSealDelay(
+  options: Pick<SealerOptions, "instantDelayMs" | "instantStreamDelayMs">,
+  after: { sealedTxs: number; pendingAfter: boolean; arrivedDuring: boolean },
+): number | undefined {
+  if (!after.pendingAfter) return undefined;
+  if (after.sealedTxs > 0) return options.instantStreamDelayMs;
+  return after.arrivedDuring ? options.instantDelayMs : undefined;
 }

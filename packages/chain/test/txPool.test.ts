@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Chain } from "../src/chain.ts";
 import { TxPoolErrorCode } from "../src/errors.ts";
 import { createDevGenesis } from "../src/genesis.ts";
-import { LocalSealer } from "../src/sealer.ts";
+import { instantSealDelay, LocalSealer } from "../src/sealer.ts";
 import { TxPool } from "../src/txPool.ts";
 import { ALICE, BOB, CAROL, transfer } from "./helpers.ts";
 
@@ -187,6 +187,37 @@ describe("LocalSealer", () => {
     expect(chain.head.header.number).toBeLessThan(30n);
     const view = await chain.stateAt();
     expect(await view.getNonce(hexToBytes(ALICE.address))).toBe(30n);
+  });
+
+  it("instant mode waits the stream delay only when txs arrived during a non-empty block", () => {
+    const o = { instantDelayMs: 5, instantStreamDelayMs: 20 };
+    const d = (sealedTxs: number, pendingAfter: boolean, arrivedDuring: boolean) =>
+      instantSealDelay(o, { sealedTxs, pendingAfter, arrivedDuring });
+    expect(d(40, true, true)).toBe(20);
+    expect(d(40, true, false)).toBe(20);
+    expect(d(40, false, true)).toBeUndefined();
+    // After an empty block only newcomers are owed a block; what was there cannot execute now (no busy loop).
+    expect(d(0, true, true)).toBe(5);
+    expect(d(0, true, false)).toBeUndefined();
+    expect(d(0, false, false)).toBeUndefined();
+  });
+
+  it("instant mode seals a lone tx after an idle pool without the stream delay", async () => {
+    const { chain, pool } = await setup();
+    const sealer = new LocalSealer(chain, pool, { mode: "instant", instantDelayMs: 5, instantStreamDelayMs: 5_000 });
+    sealer.start();
+    const nextBlock = () => new Promise<void>((resolve) => chain.once("block", () => resolve()));
+    let mined = nextBlock();
+    await pool.add(transfer(chain, { nonce: 0n }));
+    await mined;
+    mined = nextBlock();
+    const t0 = performance.now();
+    await pool.add(transfer(chain, { nonce: 1n }));
+    await mined;
+    // 5 s would mean the stream delay applied; the lone tx goes after ~5 ms (loose bound: shared CI machines).
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    await sealer.stop();
+    expect(chain.head.header.number).toBe(2n);
   });
 
   it("manual mode seals only on request; interval mode seals on a timer", async () => {
