@@ -40,6 +40,8 @@ export interface BftNodeOptions {
   home: string;
   rpcHost?: string;
   rpcPort?: number;
+  /** Worker threads serving JSON-RPC HTTP/WebSocket (0 = main thread); default: the server's. */
+  rpcThreads?: number;
   /** TEST ONLY: sign two conflicting prevotes per round (needs ZGNODE_ENABLE_TEST_FLAGS=1). */
   doubleSign: boolean;
   /** The BLS key seed, already decrypted from a keystore; default: `<home>/keys/bls.key`. */
@@ -210,6 +212,7 @@ export async function startBftNode(opts: BftNodeOptions, logger: Logger): Promis
       tables: [ethTable, zgTable],
       host: opts.rpcHost ?? config.rpc.host,
       port: opts.rpcPort ?? config.rpc.port,
+      threads: opts.rpcThreads,
       logger: logger.child({ module: "rpc" }),
       metrics: registry,
       health: () => ({ head: Number(chain.head.header.number), chainId: Number(chain.chainId), height: driver.height }),

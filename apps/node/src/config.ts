@@ -128,7 +128,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv, flags: FlagSp
   return values;
 }
 
-function intFlag(values: RawValues, name: string, fallback: number, min: number, max: number): number {
+export function intFlag(values: RawValues, name: string, fallback: number, min: number, max: number): number {
   const v = values[name];
   if (v === undefined) return fallback;
   const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : Number.NaN;

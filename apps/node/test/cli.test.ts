@@ -153,4 +153,15 @@ describe("zgnode command dispatch", () => {
     expect(await runCli(["dev", "--rpc.port", "x"], bad, commands)).toBe(2);
     expect(bad.err()).toContain(NodeErrorCode.BAD_FLAG);
   });
+
+  it("start takes --rpc.threads and rejects a bad value before touching its home", async () => {
+    const commands = await loadCommands();
+    const help = io();
+    expect(await runCli(["start", "--help"], help, commands)).toBe(0);
+    expect(help.out()).toContain("--rpc.threads");
+    const bad = io();
+    expect(await runCli(["start", "--home", "/nonexistent-home", "--rpc.threads", "many"], bad, commands)).toBe(2);
+    expect(bad.err()).toContain(NodeErrorCode.BAD_FLAG);
+    expect(bad.err()).toContain("rpc.threads");
+  });
 });
