@@ -1,9 +1,12 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type GenesisValidator, STAKING_ADDRESS } from "@zgnode/contracts";
 import { type BlsSecretKey, blsKeyFromSeed, blsProofOfPossession } from "@zgnode/crypto";
 import { MemoryStore } from "@zgnode/db";
 import { NetworkHost } from "@zgnode/network";
-import { createLogger } from "@zgnode/utils";
+import { createLogger, sleep } from "@zgnode/utils";
+import { afterAll } from "vitest";
 import { ChainBlockSource } from "../../src/bft/blockSource.ts";
 import { DoubleSigningSigner } from "../../src/bft/doubleSign.ts";
 import { EvidencePool } from "../../src/bft/evidencePool.ts";
@@ -120,6 +123,47 @@ export async function startTestNode(
       await host.stop();
       pool.close();
       await chain.close();
+    },
+  };
+}
+
+/** Polls `cond` every `pollMs` until it holds; fails naming `what` after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string, pollMs = 100): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+/** The loopback multiaddr a test node listens on (what peers dial). */
+export function loopbackAddr(n: TestBftNode): string {
+  return n.host.multiaddrs.find((a) => a.includes("127.0.0.1")) as string;
+}
+
+/** Connects every pair of `nodes` (a full mesh over loopback). */
+export async function dialAll(nodes: TestBftNode[]): Promise<void> {
+  for (let i = 0; i < nodes.length; i++)
+    for (let j = i + 1; j < nodes.length; j++) await nodes[i].host.dial(loopbackAddr(nodes[j]));
+}
+
+/**
+ * The nodes and temp folder of one test file, stopped and removed after its tests (call at module level: it
+ * registers the afterAll hook).
+ */
+export function testNetworkScope(): { nodes: TestBftNode[]; tempDir(prefix: string): Promise<string> } {
+  const nodes: TestBftNode[] = [];
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const n of nodes) await n.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+  return {
+    nodes,
+    async tempDir(prefix) {
+      const d = await mkdtemp(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
     },
   };
 }

@@ -1,43 +1,26 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { descriptionTuple, expandProofOfPossession, STAKING_ADDRESS, stakingInterface } from "@zgnode/contracts";
 import { blsKeyFromSeed, blsProofOfPossession } from "@zgnode/crypto";
-import { hexToBytes, sleep } from "@zgnode/utils";
-import { afterAll, describe, expect, it } from "vitest";
+import { hexToBytes } from "@zgnode/utils";
+import { describe, expect, it } from "vitest";
 import { bitmapHas } from "../../src/consensus/certificate.ts";
 import { DEV_ACCOUNTS } from "../../src/devAccounts.ts";
 import { transfer } from "../helpers.ts";
-import { ETHER, startTestNode, type TestBftNode, testGenesis, testKeys } from "./helpers.ts";
+import { dialAll, ETHER, loopbackAddr, startTestNode, testGenesis, testKeys, testNetworkScope, until } from "./helpers.ts";
 
-const nodes: TestBftNode[] = [];
-let dir = "";
-afterAll(async () => {
-  for (const n of nodes) await n.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const { nodes, tempDir } = testNetworkScope();
 
 describe("becoming a validator on a running network", () => {
   it("a following node registers with createValidator, enters the set at the epoch boundary and signs", async () => {
-    dir = await mkdtemp(join(tmpdir(), "zgnode-join-"));
+    const dir = await tempDir("zgnode-join-");
     const keys = testKeys(4);
     const epochLength = 5;
     const genesis = await testGenesis(keys, epochLength);
     for (let i = 0; i < 4; i++) nodes.push(await startTestNode(genesis, { key: keys[i], dir, index: i }));
-    const addr = (n: TestBftNode) => n.host.multiaddrs.find((a) => a.includes("127.0.0.1")) as string;
-    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await nodes[i].host.dial(addr(nodes[j]));
+    await dialAll(nodes);
     await Promise.all(nodes.map((n) => n.driver.start()));
     // The newcomer: a node with a fresh BLS key that is in no set yet (it follows without voting).
     const newKey = blsKeyFromSeed(new Uint8Array(32).fill(99));
-    const newcomer = await startTestNode(genesis, { key: newKey, dir, index: 5, bootnodes: nodes.map(addr) });
+    const newcomer = await startTestNode(genesis, { key: newKey, dir, index: 5, bootnodes: nodes.map(loopbackAddr) });
     nodes.push(newcomer);
     await newcomer.host.dialBootnodes();
     await newcomer.driver.start();

@@ -1,26 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { STAKING_ADDRESS, stakingInterface } from "@zgnode/contracts";
-import { bytesToHex, hexToBytes, sleep } from "@zgnode/utils";
-import { afterAll, describe, expect, it } from "vitest";
+import { bytesToHex, hexToBytes } from "@zgnode/utils";
+import { describe, expect, it } from "vitest";
 import { DEV_ACCOUNTS } from "../../src/devAccounts.ts";
-import { ETHER, startTestNode, type TestBftNode, testGenesis, testKeys } from "./helpers.ts";
+import { dialAll, ETHER, startTestNode, type TestBftNode, testGenesis, testKeys, testNetworkScope, until } from "./helpers.ts";
 
-const nodes: TestBftNode[] = [];
-let dir = "";
-afterAll(async () => {
-  for (const n of nodes) await n.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const { nodes, tempDir } = testNetworkScope();
 
 async function validatorInfo(n: TestBftNode, operator: string) {
   const res = await n.chain.call({
@@ -37,13 +21,12 @@ async function validatorInfo(n: TestBftNode, operator: string) {
 
 describe("equivocation -> evidence -> slash -> leaves the set (4 in-process validators over libp2p)", () => {
   it("a double-signing validator is slashed, jailed and removed at the next epoch; rewards accrue", async () => {
-    dir = await mkdtemp(join(tmpdir(), "zgnode-slash-"));
+    const dir = await tempDir("zgnode-slash-");
     const keys = testKeys(4);
     const epochLength = 6;
     const genesis = await testGenesis(keys, epochLength);
     for (let i = 0; i < 4; i++) nodes.push(await startTestNode(genesis, { key: keys[i], dir, index: i, doubleSign: i === 3 }));
-    const addr = (n: TestBftNode) => n.host.multiaddrs.find((a) => a.includes("127.0.0.1")) as string;
-    for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await nodes[i].host.dial(addr(nodes[j]));
+    await dialAll(nodes);
     await Promise.all(nodes.map((n) => n.driver.start()));
 
     const byzantine = DEV_ACCOUNTS[3].address.toLowerCase();
