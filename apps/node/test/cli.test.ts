@@ -1,23 +1,9 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { type CliCommand, type CliIo, loadCommands, runCli } from "../src/cli.ts";
+import { type CliCommand, loadCommands, runCli } from "../src/cli.ts";
 import { devFlags, devOptionsFromFlags, envName, parseFlags } from "../src/config.ts";
 import { NodeError, NodeErrorCode } from "../src/errors.ts";
 import { defaultDevNodeOptions } from "../src/options.ts";
-
-function io(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (b) => {
-    o += b;
-  });
-  stderr.on("data", (b) => {
-    e += b;
-  });
-  return { stdout, stderr, isTTY: false, env, out: () => o, err: () => e };
-}
+import { io } from "./helpers.ts";
 
 function devOptions(argv: string[], env: NodeJS.ProcessEnv = {}) {
   return devOptionsFromFlags(parseFlags(argv, env, devFlags));

@@ -1,27 +1,13 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { bftGenesisSpec, Chain } from "@zgnode/chain";
 import { MemoryStore } from "@zgnode/db";
 import { bytesToHex } from "@zgnode/utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliIo, loadCommands, runCli } from "../src/cli.ts";
+import { loadCommands, runCli } from "../src/cli.ts";
 import type { NodeConfig, NodesJsonEntry } from "../src/testnet.ts";
-
-function io(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (b) => {
-    o += b;
-  });
-  stderr.on("data", (b) => {
-    e += b;
-  });
-  return { stdout, stderr, isTTY: false, env, out: () => o, err: () => e };
-}
+import { io } from "./helpers.ts";
 
 let dir = "";
 beforeAll(async () => {

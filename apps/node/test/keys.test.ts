@@ -1,27 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { blsKeyFromSeed } from "@zgnode/crypto";
 import { bytesToHex } from "@zgnode/utils";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliIo, loadCommands, runCli } from "../src/cli.ts";
+import { loadCommands, runCli } from "../src/cli.ts";
 import { listKeys, unlockKey } from "../src/keystore.ts";
-
-function io(): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = "";
-  let e = "";
-  stdout.on("data", (b) => {
-    o += b;
-  });
-  stderr.on("data", (b) => {
-    e += b;
-  });
-  return { stdout, stderr, isTTY: false, env: {}, out: () => o, err: () => e };
-}
+import { io } from "./helpers.ts";
 
 let dir = "";
 beforeAll(async () => {
