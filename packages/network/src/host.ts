@@ -16,6 +16,7 @@ import { NetworkErrorCode } from "./errors.ts";
 import type { NetworkMetrics } from "./metrics.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./options.ts";
 import { loadOrCreatePeerKey } from "./peerKey.ts";
+import { readAll } from "./streamRead.ts";
 import {
   type AnyGossipTopic,
   type AnyReqRespProtocol,
@@ -373,32 +374,4 @@ function withDeadline<T>(value: T | Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new CodedError(NetworkErrorCode.REQUEST_TIMEOUT, `handler took over ${ms} ms`)), ms);
   });
   return Promise.race([Promise.resolve(value), deadline]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Reads a stream until the remote closes its write side; more than `max` bytes, or the signal firing, aborts the
- * stream (so a silent peer cannot hold a request open forever).
- */
-async function readAll(stream: Stream, max: number, signal?: AbortSignal): Promise<Uint8Array> {
-  const onAbort = () => stream.abort(new CodedError(NetworkErrorCode.REQUEST_TIMEOUT, "stream deadline passed"));
-  signal?.addEventListener("abort", onAbort);
-  try {
-    signal?.throwIfAborted();
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-      size += bytes.length;
-      if (size > max) {
-        const err = new CodedError(NetworkErrorCode.MESSAGE_TOO_LARGE, `stream exceeded ${max} bytes`);
-        stream.abort(err);
-        throw err;
-      }
-      parts.push(bytes);
-    }
-    signal?.throwIfAborted();
-    return concatBytes(...parts);
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
 }

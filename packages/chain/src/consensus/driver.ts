@@ -405,13 +405,21 @@ export class ConsensusDriver {
     this.lastSyncAt = now;
     const from = this.height;
     void (async () => {
+      let more = false;
       try {
         const blocks = await this.deps.transport.fetchBlocks(from, this.opts.syncBatch);
         await this.enqueue(() => this.applySynced(blocks));
+        // A full batch that moved us means the peer probably has more: ask again now rather than on the next
+        // gossip message from ahead (a node far behind would otherwise sync one batch per trigger).
+        more = blocks.length >= this.opts.syncBatch && this.height >= from + blocks.length;
       } catch (err) {
         this.log.debug({ from, err: (err as Error).message }, "block sync failed");
       } finally {
         this.syncing = false;
+      }
+      if (more) {
+        this.lastSyncAt = 0;
+        this.requestSync();
       }
     })();
   }

@@ -67,6 +67,25 @@ describe("ConsensusDriver (real BLS, WAL and privval; in-memory network)", () =>
     console.log(`in-memory network, 4 validators: ${perBlockMs.toFixed(0)} ms per block (under load)`);
   });
 
+  it("one sync trigger brings a node far behind to the peers' head, batch after batch", async () => {
+    const keys = validatorKeys(4);
+    const set = ValidatorSet.create(keys.map((k) => ({ publicKey: k.toPublicKey().toBytes(), power: 10 })));
+    const net = new MemoryNetwork();
+    const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
+    for (let i = 0; i < 4; i++) nodes.push(await startNode(net, i, { dir, set, key: keys[i] }));
+    running.push(...nodes);
+    await until(() => nodes.every((n) => n.source.headHeight() >= 40), 60_000);
+    // The validators stop deciding (no more gossip to trigger syncs) but still serve their blocks.
+    for (const n of nodes) await n.driver.stop();
+    const head = Math.min(...nodes.map((n) => n.source.headHeight()));
+    const late = await startNode(net, 11, { dir, set, key: null });
+    running.push(late);
+    late.driver.requestSync();
+    // More than two batches of 16, all from the one trigger.
+    await until(() => late.source.headHeight() >= head, 10_000);
+    expect(late.source.blocks.get(head)?.certificate.blockId).toBe(nodes[0].source.blocks.get(head)?.certificate.blockId);
+  });
+
   it("a validator that missed a height's precommits catches up by sync when the others need it at the next height", async () => {
     const keys = validatorKeys(4);
     const set = ValidatorSet.create(keys.map((k) => ({ publicKey: k.toPublicKey().toBytes(), power: 10 })));
