@@ -16,7 +16,6 @@ import { NetworkErrorCode } from "./errors.ts";
 import type { NetworkMetrics } from "./metrics.ts";
 import { defaultNetworkOptions, type NetworkOptions } from "./options.ts";
 import { loadOrCreatePeerKey } from "./peerKey.ts";
-import { readAll } from "./streamRead.ts";
 import {
   type AnyGossipTopic,
   type AnyReqRespProtocol,
@@ -26,6 +25,7 @@ import {
   type ReqRespProtocol,
   ResponseStatus,
 } from "./protocols.ts";
+import { readAll } from "./streamRead.ts";
 
 /**
  * Gossipsub choice: `@libp2p/gossipsub` (17.x, in the js-libp2p monorepo). `@chainsafe/libp2p-gossipsub` 14 is
