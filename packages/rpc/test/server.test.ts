@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import {
   createMetricsRegistry,
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRpcServer, type RpcServer, RpcServerError, RpcServerErrorCode } from "../src/index.ts";
 
 /** A toy table exercising every server feature: sync/async handlers, schemas, errors, admin, ws-only push. */
-function toyTable(events: { closed: string[] }): RpcMethodTable {
+function toyTable(events: { closed: string[]; flooded?: number }): RpcMethodTable {
   return {
     toy_add: {
       params: [rpcSchemas.quantity, rpcSchemas.quantity],
@@ -44,6 +45,28 @@ function toyTable(events: { closed: string[] }): RpcMethodTable {
       },
     },
     toy_bigResult: { params: [], handler: () => ({ big: 1n }) },
+    toy_flood: {
+      // Pushes 64 KiB notifications until the connection closes (or 4,000 of them: 256 MiB).
+      params: [],
+      wsOnly: true,
+      handler: (_params, ctx) => {
+        const conn = ctx.connection!;
+        let open = true;
+        conn.onClose(() => {
+          open = false;
+          events.flooded = sent;
+          events.closed.push(conn.id);
+        });
+        const payload = "x".repeat(64 * 1024);
+        let sent = 0;
+        const burst = () => {
+          for (let i = 0; i < 50 && open && sent < 4000; i++, sent++) conn.notify("toy_flood", { n: sent, payload });
+          if (open && sent < 4000) setTimeout(burst, 1);
+        };
+        setTimeout(burst, 1);
+        return "0xf1";
+      },
+    },
     toy_subscribe: {
       params: [{ type: "string" }],
       wsOnly: true,
@@ -431,6 +454,47 @@ describe.each([0, 1])("rpc server lifecycle (threads %i)", (threads) => {
       expect((await a.call({ jsonrpc: "2.0", id: 5, method: "toy_add", params: ["0x1", "0x1"] })).result).toBe("0x2");
       expect(server.wsConnectionCount).toBe(1);
     } finally {
+      await server.close();
+    }
+  });
+
+  it("disconnects a WebSocket client that stops reading its notifications, and keeps serving others", async () => {
+    const events: { closed: string[]; flooded?: number } = { closed: [] };
+    const server = createRpcServer({
+      tables: [toyTable(events)],
+      host: "127.0.0.1",
+      port: 0,
+      limits: { wsSendBufferBytes: 1024 * 1024 },
+      threads,
+    });
+    const { port, wsUrl } = await server.listen();
+    const healthy = await openWs(wsUrl);
+    // A raw client: upgrade, subscribe to the flood, then never read again (the kernel buffers fill, then ours).
+    const socket = connect(port, "127.0.0.1");
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
+      });
+      socket.on("error", () => {}); // reset by the server: expected
+      socket.write(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      const upgraded = await new Promise<string>((resolve) => socket.once("data", (d) => resolve(String(d))));
+      expect(upgraded).toMatch(/^HTTP\/1.1 101/);
+      const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "toy_flood", params: [] }));
+      // One masked text frame (clients must mask); a zero mask keeps the payload as is.
+      socket.write(Buffer.concat([Uint8Array.of(0x81, 0x80 | body.length, 0, 0, 0, 0), body]));
+      socket.pause();
+      await until(() => events.closed.length === 1, "the slow consumer cut off");
+      expect(server.wsConnectionCount).toBe(1);
+      // Cut off at the limit (kernel buffers plus 1 MiB of ours), long before the 4,000th notification.
+      expect(events.flooded).toBeLessThan(4000);
+      expect((await healthy.call({ jsonrpc: "2.0", id: 2, method: "toy_add", params: ["0x2", "0x3"] })).result).toBe("0x5");
+      healthy.ws.close();
+    } finally {
+      socket.destroy();
       await server.close();
     }
   });
