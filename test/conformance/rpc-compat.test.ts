@@ -14,9 +14,10 @@ import { SpecSchemas } from "./rpc-compat/schemas.ts";
  * compared with hive's rules (exact JSON, numbers by value, error messages ignored), `speconly:` files checked
  * against the method's OpenRPC result schema.
  *
- * eth_simulateV1 (91 files) is implemented but 9 files still differ from geth (precompile moves that change gas
- * accounting, nonce overflow, pre-merge difficulty of a simulated first block, blob-tx gas above EIP-7825, a log
- * index with traceTransfers): its results are printed and do not fail the test (the acceptance criterion covers
+ * eth_simulateV1 (91 files) is implemented but 7 files still differ from geth (84/91 pass): precompile moves that
+ * change gas accounting (extcodehash-precompile, override-ecrecover, move-ecrecover-twice-and-call,
+ * move-two-accounts-to-same-38023), nonce overflow (overflow-nonce, overflow-nonce-validation), blob-tx gas above
+ * EIP-7825 (blobs). Its results are printed and do not fail the test (the acceptance criterion covers
  * the 141 other files, which must all pass).
  */
 

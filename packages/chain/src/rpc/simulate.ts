@@ -2,7 +2,7 @@ import type { Block } from "@ethereumjs/block";
 import type { EVMMockBlockchainInterface, EVMResult, InterpreterStep, Log, Message } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { TransactionType, type TypedTransaction } from "@ethereumjs/tx";
-import { createAddressFromString } from "@ethereumjs/util";
+import { bigIntToBytes, createAddressFromString, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { buildBlock, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import { bytesToHex, type Hex, RpcError, RpcErrorCode, toQuantity } from "@zgnode/utils";
@@ -99,24 +99,110 @@ interface SimContext {
   gasCap: bigint;
 }
 
-/** Collects value transfers (top level and internal) as ERC-20 style Transfer logs from 0xeee…e (traceTransfers). */
+/** A value transfer as an ERC-20 style Transfer log from 0xeee…e (traceTransfers). */
 function transferLog(from: Uint8Array, to: Uint8Array, value: bigint): Log {
-  const pad = (a: Uint8Array) => {
-    const out = new Uint8Array(32);
-    out.set(a, 12);
-    return out;
-  };
-  const data = new Uint8Array(32);
-  let v = value;
-  for (let i = 31; i >= 0 && v > 0n; i--) {
-    data[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
   return [
     createAddressFromString(TRANSFER_ADDRESS).bytes,
-    [Buffer.from(TRANSFER_TOPIC.slice(2), "hex"), pad(from), pad(to)],
-    data,
+    [hexToBytes(TRANSFER_TOPIC), setLengthLeft(from, 32), setLengthLeft(to, 32)],
+    word(value),
   ];
+}
+
+function word(v: bigint): Uint8Array {
+  return setLengthLeft(bigIntToBytes(v), 32);
+}
+
+export interface TracedLog {
+  log: Log;
+  /** The block-wide log index. */
+  index: number;
+}
+
+/**
+ * The logs of a simulated block's calls, as geth's simulate tracer records them: EVM logs and (with
+ * traceTransfers) value transfers in execution order, one list per call frame, a failed frame's list dropped.
+ * Indices come from one block-wide counter that is bumped when a log is recorded and never given back, so the
+ * logs of failed calls still use up indices (the fixtures' geth numbers a block's logs that way).
+ */
+export class SimLogTracer {
+  private count = 0;
+  private frames: TracedLog[][] = [];
+  /** Per open frame: its last step recorded a log whose opcode may still fail (then the index is given back). */
+  private pending: boolean[] = [];
+  private done: TracedLog[] = [];
+  private readonly traceTransfers: boolean;
+
+  constructor(traceTransfers: boolean) {
+    this.traceTransfers = traceTransfers;
+  }
+
+  beginTx(): void {
+    this.frames = [];
+    this.pending = [];
+    this.done = [];
+  }
+
+  /** The surviving logs of the last call. */
+  txLogs(): TracedLog[] {
+    return this.done;
+  }
+
+  enter(msg: Message): void {
+    this.frames.push([]);
+    this.pending.push(false);
+    if (this.traceTransfers && msg.value > 0n && msg.to !== undefined && !msg.delegatecall) {
+      this.record(transferLog(msg.caller.bytes, msg.to.bytes, msg.value));
+    }
+  }
+
+  exit(res: EVMResult): void {
+    const frame = this.frames.pop() ?? [];
+    const pending = this.pending.pop() ?? false;
+    if (res.execResult.exceptionError !== undefined) {
+      // A frame fails in its last step: a log recorded there was never emitted.
+      if (pending) this.count--;
+      if (this.frames.length === 0) this.done = [];
+      return;
+    }
+    const parent = this.frames[this.frames.length - 1];
+    if (parent === undefined) this.done = frame;
+    else parent.push(...frame);
+  }
+
+  async step(step: InterpreterStep): Promise<void> {
+    const top = this.pending.length - 1;
+    // A further step in the same frame: the frame's previous log opcode succeeded.
+    if (top >= 0) this.pending[top] = false;
+    const name = step.opcode.name;
+    if (name.startsWith("LOG")) {
+      const stack = step.stack;
+      const n = stack.length;
+      const topicCount = Number(name.slice(3));
+      // A stack underflow or data the gas cannot pay for (8 per byte) fails the opcode: nothing is logged.
+      if (n < 2 + topicCount || stack[n - 2]! * 8n > step.gasLeft) return;
+      const offset = Number(stack[n - 1]!);
+      const size = Number(stack[n - 2]!);
+      const topics: Uint8Array[] = [];
+      for (let i = 0; i < topicCount; i++) topics.push(word(stack[n - 3 - i]!));
+      // Memory the opcode expands into reads as zeros.
+      const data = new Uint8Array(size);
+      if (offset < step.memory.length) data.set(step.memory.subarray(offset, Math.min(offset + size, step.memory.length)));
+      this.record([step.address.bytes, topics, data]);
+      this.pending[top] = true;
+    } else if (name === "SELFDESTRUCT" && this.traceTransfers) {
+      // SELFDESTRUCT moves the whole balance to the beneficiary: a transfer log too.
+      const beneficiary = word(step.stack[step.stack.length - 1]!).subarray(12);
+      const acc = await step.stateManager.getAccount(step.address);
+      if (acc !== undefined && acc.balance > 0n) {
+        this.record(transferLog(step.address.bytes, beneficiary, acc.balance));
+        this.pending[top] = true;
+      }
+    }
+  }
+
+  private record(log: Log): void {
+    this.frames[this.frames.length - 1]?.push({ log, index: this.count++ });
+  }
 }
 
 export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown): Promise<JsonObject[]> {
@@ -216,7 +302,8 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       coinbase: b.overrides.feeRecipient ?? parent.header.coinbase,
       mixHash: b.overrides.prevRandao ?? ZERO32,
       extraData: new Uint8Array(),
-      difficulty: 0n,
+      // geth carries the base block's difficulty into every simulated header (non-zero below the merge).
+      difficulty: parent.header.difficulty,
     };
     if (vm.common.isActivatedEIP(1559)) {
       headerData.baseFeePerGas = b.overrides.baseFeePerGas ?? (validation ? parent.header.calcNextBaseFee() : 0n);
@@ -230,7 +317,8 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     });
     const envBlock = { header: { ...headerData, baseFeePerGas: headerData.baseFeePerGas } } as unknown as Block;
     const txs: TypedTransaction[] = [];
-    const results: { result: RunTxResult; transfers: Log[] }[] = [];
+    const tracer = new SimLogTracer(traceTransfers);
+    const results: { result: RunTxResult; logs: TracedLog[] }[] = [];
     let gasUsed = 0n;
     for (const args of b.calls) {
       const remaining = gasLimit - gasUsed;
@@ -243,29 +331,13 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       } catch (err) {
         throw txError(err);
       }
-      const transfers: Log[] = [];
+      tracer.beginTx();
       const events = vm.evm.events!;
-      const onMessage = (msg: Message) => {
-        if (traceTransfers && msg.value > 0n && msg.to !== undefined && !msg.delegatecall) {
-          transfers.push(transferLog(msg.caller.bytes, msg.to.bytes, msg.value));
-        }
-      };
-      const onAfter = (_res: EVMResult) => {};
-      // SELFDESTRUCT moves the whole balance to the beneficiary: a transfer log too.
+      const onMessage = (msg: Message) => tracer.enter(msg);
+      const onAfter = (res: EVMResult) => tracer.exit(res);
       const onStep = (step: InterpreterStep, resolve?: (r?: unknown) => void) => {
-        if (!traceTransfers || step.opcode.name !== "SELFDESTRUCT") return resolve?.();
-        const beneficiary = step.stack[step.stack.length - 1]!;
-        const to = new Uint8Array(20);
-        let v = beneficiary;
-        for (let i = 19; i >= 0; i--) {
-          to[i] = Number(v & 0xffn);
-          v >>= 8n;
-        }
-        step.stateManager.getAccount(step.address).then(
-          (acc) => {
-            if (acc !== undefined && acc.balance > 0n) transfers.push(transferLog(step.address.bytes, to, acc.balance));
-            resolve?.();
-          },
+        tracer.step(step).then(
+          () => resolve?.(),
           () => resolve?.(),
         );
       };
@@ -304,22 +376,22 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       gasUsed += result.totalGasSpent;
       budget = budget > result.totalGasSpent ? budget - result.totalGasSpent : 0n;
       txs.push(tx);
-      results.push({ result, transfers: result.execResult.exceptionError === undefined ? transfers : [] });
+      results.push({ result, logs: tracer.txLogs() });
     }
     const { block } = await builder.build();
     const blockHash = block.hash();
     const txHashes = txs.map((tx) => keccak256(tx.serialize()));
     const json = formatHeaderFields(block.header);
-    // The size of the block as geth assembles it (header, these txs, no uncles, withdrawals).
-    const body = [
+    // The size of the block as geth assembles it (header, these txs, no uncles, withdrawals from Shanghai on).
+    const body: unknown[] = [
       block.header.raw(),
       txs.map((tx) => (tx.type === TransactionType.Legacy ? (tx.raw() as Uint8Array[]) : tx.serialize())),
       [],
-      (block.withdrawals ?? []).map((w) => w.raw()),
     ];
+    if (block.withdrawals !== undefined) body.push(block.withdrawals.map((w) => w.raw()));
     json.size = toQuantity(RLP.encode(body as never).length);
     json.uncles = [];
-    json.withdrawals = [];
+    if (block.withdrawals !== undefined) json.withdrawals = [];
     const inclusion = (i: number) => ({
       blockHash,
       blockNumber: number,
@@ -330,10 +402,9 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     json.transactions = fullTx
       ? txs.map((tx, i) => formatTransaction(tx, inclusion(i), txHashes[i]))
       : txHashes.map((h) => bytesToHex(h));
-    let logIndex = 0;
-    json.calls = results.map(({ result, transfers }, i) => {
+    json.calls = results.map(({ result, logs: traced }, i) => {
       const ex = result.execResult;
-      const logs = [...transfers, ...(ex.exceptionError === undefined ? (ex.logs ?? []) : [])].map((log) => ({
+      const logs = traced.map(({ log, index }) => ({
         address: bytesToHex(log[0]),
         topics: log[1].map((t) => bytesToHex(t)),
         data: bytesToHex(log[2]),
@@ -342,7 +413,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
         transactionIndex: toQuantity(i),
         blockHash: bytesToHex(blockHash),
         blockTimestamp: toQuantity(timestamp),
-        logIndex: toQuantity(logIndex++),
+        logIndex: toQuantity(index),
         removed: false,
       }));
       const call: JsonObject = {

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resetNonces, startTestNode, type TestNode } from "./helpers.ts";
+
+type Obj = Record<string, unknown>;
+
+const SENDER = `0x${"c0".repeat(20)}`;
+const EOA = `0x${"c1".repeat(20)}`;
+/** LOG0 of nothing, then REVERT. */
+const LOG_THEN_REVERT = `0x${"a1".repeat(20)}`;
+/** LOG0 over 4 GiB of memory: out of gas at the log opcode itself. */
+const LOG_OUT_OF_GAS = `0x${"a2".repeat(20)}`;
+/** LOG0, STOP: fails at the LOG0 when called with STATICCALL. */
+const LOG_ONLY = `0x${"a4".repeat(20)}`;
+/** LOG0, CALL LOG_THEN_REVERT, STATICCALL LOG_ONLY, LOG1(topic 1), STOP. */
+const LOG_CALL_LOG = `0x${"a3".repeat(20)}`;
+
+/** Each call names its gas: a failed call uses all of it, and the default is the rest of the block. */
+const GAS = "0x100000";
+const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+
+describe("eth_simulateV1 logs", () => {
+  let node: TestNode;
+
+  beforeAll(async () => {
+    resetNonces();
+    node = await startTestNode();
+  });
+
+  afterAll(async () => {
+    node.pool.close();
+    await node.chain.close();
+  });
+
+  it("numbers logs block-wide, failed calls' logs using up indices, failed log opcodes not", async () => {
+    const stateOverrides = {
+      [SENDER]: { balance: "0xde0b6b3a7640000" },
+      [LOG_THEN_REVERT]: { code: "0x60006000a060006000fd" },
+      [LOG_OUT_OF_GAS]: { code: "0x63ffffffff6000a000" },
+      [LOG_ONLY]: { code: "0x60006000a000" },
+      [LOG_CALL_LOG]: {
+        code: `0x60006000a0600060006000600060007${3}${LOG_THEN_REVERT.slice(2)}5af150600060006000600073${LOG_ONLY.slice(2)}5afa50600160006000a100`,
+      },
+    };
+    const blocks = (await node.call(
+      "eth_simulateV1",
+      {
+        blockStateCalls: [
+          {
+            stateOverrides,
+            calls: [
+              { from: SENDER, to: LOG_THEN_REVERT, gas: GAS },
+              { from: SENDER, to: LOG_OUT_OF_GAS, gas: GAS },
+              { from: SENDER, to: EOA, value: "0x1", gas: GAS },
+              { from: SENDER, to: LOG_CALL_LOG, gas: GAS },
+            ],
+          },
+          { calls: [{ from: SENDER, to: LOG_CALL_LOG, gas: GAS }] },
+        ],
+        traceTransfers: true,
+      },
+      "latest",
+    )) as Obj[];
+    const calls = blocks.map((b) => b.calls as { status: string; logs: Obj[] }[]);
+    const [first, second] = calls;
+    expect(first!.map((c) => c.status)).toEqual(["0x0", "0x0", "0x1", "0x1"]);
+    expect(first![0]!.logs).toEqual([]);
+    expect(first![1]!.logs).toEqual([]);
+    // Index 0 went to the reverted call's log; the out-of-gas LOG0 never logged.
+    expect(first![2]!.logs.map((l) => [l.logIndex, l.address, (l.topics as string[])[0]])).toEqual([
+      ["0x1", `0x${"ee".repeat(20)}`, TRANSFER_TOPIC],
+    ]);
+    // The inner reverted frame's log took index 3 and is dropped; the static frame's LOG0 failed and took none.
+    expect(first![3]!.logs.map((l) => [l.logIndex, l.address, (l.topics as string[]).length])).toEqual([
+      ["0x2", LOG_CALL_LOG, 0],
+      ["0x4", LOG_CALL_LOG, 1],
+    ]);
+    // The counter starts again in each block.
+    expect(second![0]!.logs.map((l) => l.logIndex)).toEqual(["0x0", "0x2"]);
+  });
+});
