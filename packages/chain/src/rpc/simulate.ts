@@ -44,6 +44,7 @@ const MAX_BLOCKS = 256;
 const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 const TRANSFER_ADDRESS = `0x${"ee".repeat(20)}`;
 const ZERO32 = new Uint8Array(32);
+const MAX_NONCE = (1n << 64n) - 1n;
 
 interface BlockOverrides {
   number?: bigint;
@@ -348,11 +349,16 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       // state's nonce view, then set the nonce geth would leave.
       const sender = tx.getSenderAddress();
       const stateNonce = (await vm.stateManager.getAccount(sender))?.nonce ?? 0n;
-      const fixNonce = !validation && tx.nonce !== stateNonce;
+      // geth's state nonce is a uint64: the bump wraps at 2^64 (its nonce-has-max-value check is a validation one).
+      const nextNonce = (stateNonce + 1n) & MAX_NONCE;
+      const fixNonce = !validation && (tx.nonce !== stateNonce || nextNonce !== stateNonce + 1n);
       if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: tx.nonce });
       let result: RunTxResult;
       const headerData0 = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData.baseFeePerGas;
       try {
+        if (validation && tx.nonce === stateNonce && stateNonce === MAX_NONCE) {
+          throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `nonce has max value: address ${sender}, nonce: ${stateNonce}`);
+        }
         // Without validation geth does not enforce the base fee on a zero-priced call (NoBaseFee): run such a tx
         // against the builder's header with a zero base fee (the block itself keeps its base fee).
         const headerData = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData;
@@ -363,8 +369,9 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
         result = await withoutEoaCheck(vm, sender, () =>
           builder.addTransaction(tx, { skipHardForkValidation: true, allowNoBlobs: true }),
         );
-        if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: stateNonce + 1n });
+        if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: nextNonce });
       } catch (err) {
+        if (err instanceof RpcError) throw err;
         throw txError(err);
       } finally {
         const hd = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData;

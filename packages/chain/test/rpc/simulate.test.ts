@@ -1,3 +1,4 @@
+import { RpcError } from "@zgnode/utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetNonces, startTestNode, type TestNode } from "./helpers.ts";
 
@@ -76,5 +77,29 @@ describe("eth_simulateV1 logs", () => {
     ]);
     // The counter starts again in each block.
     expect(second![0]!.logs.map((l) => l.logIndex)).toEqual(["0x0", "0x2"]);
+  });
+
+  it("wraps the sender's nonce at 2^64 without validation and refuses a max nonce with it", async () => {
+    const request = (validation: boolean) => ({
+      blockStateCalls: [
+        {
+          stateOverrides: { [SENDER]: { nonce: "0xffffffffffffffff" } },
+          calls: [
+            { from: SENDER, to: EOA },
+            { from: SENDER, to: EOA },
+          ],
+        },
+      ],
+      returnFullTransactions: true,
+      validation,
+    });
+    const [block] = (await node.call("eth_simulateV1", request(false), "latest")) as Obj[];
+    expect((block!.transactions as Obj[]).map((t) => t.nonce)).toEqual(["0xffffffffffffffff", "0x0"]);
+    const err = await node.call("eth_simulateV1", request(true), "latest").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RpcError);
+    expect((err as RpcError).code).toBe(-32603);
   });
 });
