@@ -109,6 +109,8 @@ export function parseStateOverrides(value: unknown, index: number): Map<string, 
 export async function applyStateOverrides(vm: VM, overrides: Map<string, AccountOverride>): Promise<void> {
   const sm = vm.stateManager;
   for (const [addr, ov] of overrides) {
+    // An override that sets nothing (e.g. only eth_simulateV1's movePrecompileToAddress) leaves the state alone.
+    if (Object.values(ov).every((v) => v === undefined)) continue;
     const address = createAddressFromString(addr);
     if ((await sm.getAccount(address)) === undefined) await sm.modifyAccountFields(address, {});
     if (ov.balance !== undefined) await sm.modifyAccountFields(address, { balance: ov.balance });

@@ -1,5 +1,14 @@
 import type { Block } from "@ethereumjs/block";
-import type { EVMMockBlockchainInterface, EVMResult, InterpreterStep, Log, Message } from "@ethereumjs/evm";
+import {
+  type CustomPrecompile,
+  type EVMMockBlockchainInterface,
+  type EVMResult,
+  getActivePrecompiles,
+  type InterpreterStep,
+  type Log,
+  type Message,
+  type PrecompileFunc,
+} from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { TransactionType, type TypedTransaction } from "@ethereumjs/tx";
 import { bigIntToBytes, createAddressFromString, hexToBytes, setLengthLeft } from "@ethereumjs/util";
@@ -7,6 +16,7 @@ import { buildBlock, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
 import { bytesToHex, type Hex, RpcError, RpcErrorCode, toQuantity } from "@zgnode/utils";
 import {
+  type AccountOverride,
   applyStateOverrides,
   type CallArgs,
   callTransaction,
@@ -111,6 +121,37 @@ function transferLog(from: Uint8Array, to: Uint8Array, value: bigint): Log {
 
 function word(v: bigint): Uint8Array {
   return setLengthLeft(bigIntToBytes(v), 32);
+}
+
+type Precompiles = Map<string, PrecompileFunc>;
+
+/**
+ * A block's precompiles after its state overrides, in geth's order: an overridden precompile address stops being
+ * a precompile (whatever the override sets), `movePrecompileToAddress` makes it answer at the target instead.
+ */
+export function overridePrecompiles(
+  pristine: Precompiles,
+  state: Map<string, AccountOverride>,
+  moves: Map<string, string>,
+): Precompiles {
+  const key = (a: string) => a.slice(2).toLowerCase();
+  const active = new Map(pristine);
+  const targets = new Set<string>();
+  for (const addr of state.keys()) {
+    if (targets.has(addr)) {
+      throw new RpcError(RpcErrorCode.SERVER_ERROR, `account ${addr} has already been overridden by a precompile`);
+    }
+    const fn = active.get(key(addr));
+    const to = moves.get(addr);
+    if (to !== undefined) {
+      if (fn === undefined) throw new RpcError(RpcErrorCode.SERVER_ERROR, `account ${addr} is not a precompile`);
+      if (state.has(to)) throw new RpcError(RpcErrorCode.SERVER_ERROR, `account ${to} is already overridden`);
+      active.set(key(to), fn);
+      targets.add(to);
+    }
+    if (fn !== undefined) active.delete(key(addr));
+  }
+  return active;
 }
 
 export interface TracedLog {
@@ -226,11 +267,11 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     const bsc = raw === null || raw === undefined ? {} : parseObject(raw, 0);
     const callList = bsc.calls === undefined || bsc.calls === null ? [] : bsc.calls;
     if (!Array.isArray(callList)) throw new RpcError(RpcErrorCode.INVALID_PARAMS, "calls must be an array");
-    const moves: [string, string][] = [];
+    const moves = new Map<string, string>();
     if (bsc.stateOverrides !== undefined && bsc.stateOverrides !== null) {
       for (const [addr, ov] of Object.entries(parseObject(bsc.stateOverrides, 0))) {
         const target = (ov as { movePrecompileToAddress?: unknown } | null)?.movePrecompileToAddress;
-        if (target !== undefined && target !== null) moves.push([addr.toLowerCase(), parseAddress(target, 0).toString()]);
+        if (target !== undefined && target !== null) moves.set(addr.toLowerCase(), parseAddress(target, 0).toString());
       }
     }
     return {
@@ -251,7 +292,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       throw simError(SimulateErrorCode.BLOCK_NUMBER_ORDER, `block numbers must be in order: ${number} <= ${prevNumber}`);
     for (let n = prevNumber + 1n; n < number; n++) {
       prevTime += 12n;
-      blocks.push({ overrides: { number: n, time: prevTime }, state: new Map(), moves: [], calls: [] });
+      blocks.push({ overrides: { number: n, time: prevTime }, state: new Map(), moves: new Map(), calls: [] });
     }
     const time = p.overrides.time ?? prevTime + 12n;
     if (time <= prevTime)
@@ -275,22 +316,15 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     shallowCopy: () => evm.blockchain,
   } as EVMMockBlockchainInterface;
 
-  const precompiles = (vm.evm as unknown as { _precompiles: Map<string, unknown> })._precompiles;
-  const key = (a: string) => a.slice(2).toLowerCase();
+  const evmx = vm.evm as unknown as { _precompiles: Precompiles; _customPrecompiles: CustomPrecompile[] | undefined };
   for (const b of blocks) {
     const number = b.overrides.number!;
     const timestamp = b.overrides.time!;
     vm.common.setHardforkBy({ blockNumber: number, timestamp });
-    // movePrecompileToAddress: the precompile answers at the new address; its old address can then get code.
-    for (const [from, to] of b.moves) {
-      const fn = precompiles.get(key(from));
-      if (fn === undefined) throw new RpcError(RpcErrorCode.SERVER_ERROR, `account ${from} is not a precompile`);
-      if (from === to) throw new RpcError(-38022, `account ${from} is already overridden`);
-      precompiles.delete(key(from));
-      precompiles.set(key(to), fn);
-    }
-    // Code put on a precompile's address replaces the precompile (geth's state override semantics).
-    for (const [addr, ov] of b.state) if (ov.code !== undefined) precompiles.delete(key(addr));
+    // Each block starts from the fork's own precompiles (geth), then its state overrides move or replace them.
+    const pristine = getActivePrecompiles(vm.common, evmx._customPrecompiles);
+    const active = overridePrecompiles(pristine, b.state, b.moves);
+    evmx._precompiles = active;
     await applyStateOverrides(vm, b.state);
     // Write the overrides through to the trie now: cache entries that no transaction touches would otherwise be
     // left out of the block's state root.
@@ -334,7 +368,11 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       }
       tracer.beginTx();
       const events = vm.evm.events!;
-      const onMessage = (msg: Message) => tracer.enter(msg);
+      const onMessage = (msg: Message) => {
+        // The call itself runs with the block's overridden precompiles (see the warm set below).
+        if (msg.depth === 0) evmx._precompiles = active;
+        tracer.enter(msg);
+      };
       const onAfter = (res: EVMResult) => tracer.exit(res);
       const onStep = (step: InterpreterStep, resolve?: (r?: unknown) => void) => {
         tracer.step(step).then(
@@ -366,6 +404,9 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
         const zeroPriced =
           !validation && args.gasPrice === undefined && !(args.maxFeePerGas ?? 0n) && !(args.maxPriorityFeePerGas ?? 0n);
         if (zeroPriced && realBaseFee !== undefined) headerData.baseFeePerGas = 0n;
+        // runTx warms the EVM's precompile addresses (EIP-2929); geth warms the fork's precompiles whatever the
+        // overrides did, so an overridden address stays warm and a move target does not become warm.
+        evmx._precompiles = pristine;
         result = await withoutEoaCheck(vm, sender, () =>
           builder.addTransaction(tx, { skipHardForkValidation: true, allowNoBlobs: true }),
         );
@@ -377,6 +418,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
         const hd = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData;
         if (headerData0 !== undefined) hd.baseFeePerGas = headerData0;
         events.off("step", onStep);
+        evmx._precompiles = active;
         events.off("beforeMessage", onMessage);
         events.off("afterMessage", onAfter);
       }

@@ -1,5 +1,7 @@
-import { RpcError } from "@zgnode/utils";
+import type { PrecompileFunc } from "@ethereumjs/evm";
+import { RpcError, RpcErrorCode } from "@zgnode/utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { overridePrecompiles } from "../../src/rpc/simulate.ts";
 import { resetNonces, startTestNode, type TestNode } from "./helpers.ts";
 
 type Obj = Record<string, unknown>;
@@ -101,5 +103,73 @@ describe("eth_simulateV1 logs", () => {
     );
     expect(err).toBeInstanceOf(RpcError);
     expect((err as RpcError).code).toBe(-32603);
+  });
+
+  it("keeps the fork's precompiles warm and move targets cold, and starts each block from the fork's precompiles", async () => {
+    const ecrecover = `0x${"00".repeat(19)}01`;
+    const sha256 = `0x${"00".repeat(19)}02`;
+    const target = `0x${"c4".repeat(20)}`;
+    const probe = (addr: string) => `0x73${addr.slice(2)}3f00`; // EXTCODEHASH(addr), STOP
+    const [one, two] = (await node.call(
+      "eth_simulateV1",
+      {
+        blockStateCalls: [
+          {
+            stateOverrides: {
+              [ecrecover]: { code: "0x00" },
+              [sha256]: { movePrecompileToAddress: target },
+              [`0x${"b1".repeat(20)}`]: { code: probe(ecrecover) },
+              [`0x${"b2".repeat(20)}`]: { code: probe(target) },
+            },
+            calls: [
+              { from: SENDER, to: `0x${"b1".repeat(20)}` },
+              { from: SENDER, to: `0x${"b2".repeat(20)}` },
+              { from: SENDER, to: target, input: "0x" },
+            ],
+          },
+          { calls: [{ from: SENDER, to: target, input: "0x" }] },
+        ],
+      },
+      "latest",
+    )) as { calls: Obj[] }[];
+    // 21000 + PUSH20 + EXTCODEHASH warm (100) / cold (2600).
+    expect(one!.calls.map((c) => BigInt(c.gasUsed as string))).toEqual([21103n, 23603n, 21000n + 60n]);
+    expect(one!.calls[2]!.returnData).toBe("0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    // The move was this block's only: the next block's target is a plain empty account.
+    expect(two!.calls[0]).toMatchObject({ returnData: "0x", gasUsed: "0x5208" });
+  });
+
+  it("leaves the state alone for an override that only moves a precompile", async () => {
+    const root = async (stateOverrides: Obj) =>
+      ((await node.call("eth_simulateV1", { blockStateCalls: [{ stateOverrides }] }, "latest")) as Obj[])[0]!.stateRoot;
+    expect(await root({ [`0x${"00".repeat(19)}01`]: { movePrecompileToAddress: `0x${"c5".repeat(20)}` } })).toBe(await root({}));
+  });
+
+  it("applies precompile overrides in geth's order and refuses bad moves", () => {
+    const fn = (() => undefined) as unknown as PrecompileFunc;
+    const other = (() => undefined) as unknown as PrecompileFunc;
+    const a1 = `0x${"00".repeat(19)}01`;
+    const a2 = `0x${"00".repeat(19)}02`;
+    const c2 = `0x${"c2".repeat(20)}`;
+    const pristine = new Map([
+      [a1.slice(2), fn],
+      [a2.slice(2), other],
+    ]);
+    const state = (...addrs: string[]) => new Map(addrs.map((a) => [a, {}]));
+    const active = overridePrecompiles(pristine, state(a1, a2), new Map([[a1, c2]]));
+    expect([...active]).toEqual([[c2.slice(2), fn]]);
+    // The pristine map is not touched.
+    expect(pristine.size).toBe(2);
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as RpcError).code;
+      }
+      return undefined;
+    };
+    expect(code(() => overridePrecompiles(pristine, state(c2), new Map([[c2, a1]])))).toBe(RpcErrorCode.SERVER_ERROR);
+    expect(code(() => overridePrecompiles(pristine, state(a1, c2), new Map([[a1, c2]])))).toBe(RpcErrorCode.SERVER_ERROR);
+    expect(code(() => overridePrecompiles(pristine, state(a1), new Map([[a1, a1]])))).toBe(RpcErrorCode.SERVER_ERROR);
   });
 });
