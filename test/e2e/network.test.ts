@@ -113,6 +113,12 @@ describe("4-validator BFT network of zgnode processes", () => {
       expect(new Set((await Promise.all([0, 1, 2, 3].map((i) => receipt(i, hash)))).map((r) => r?.blockHash)).size).toBe(1);
       expect(rs[0]?.status).toBe("0x1");
     }
+    // Validators execute each block once: when they build or validate it; the commit reuses that execution.
+    for (const i of [0, 1, 2, 3]) {
+      const text = await (await fetch(`${url(i)}/metrics`)).text();
+      const kept = Number(/^zgnode_chain_blocks_kept_imported_total (\d+)/m.exec(text)?.[1] ?? 0);
+      expect(kept, `node${i} kept imports`).toBeGreaterThan(0);
+    }
   });
 
   it("SIGKILL of one validator under load: commits continue; restarted, it catches up and signs again without equivocating", async () => {

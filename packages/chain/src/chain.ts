@@ -124,6 +124,12 @@ export interface BuildBlockOptions {
   withdrawals?: WithdrawalData[];
   /** Store the block and make it the head (default true). `false`: execute only, the chain stays unchanged. */
   commit?: boolean;
+  /**
+   * With `commit: false` on the head: keep the execution, so that importing this very block next commits it without
+   * running it again (a BFT node executes the block it proposes or validates, then imports it once committed). Any
+   * other build or import first drops what is kept; the head and the chain's answers never see it.
+   */
+  keep?: boolean;
   /** Throw on the first transaction that cannot be included (geth wording) instead of leaving it out. */
   strict?: boolean;
 }
@@ -170,6 +176,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   private headBlock: Block;
   /** The parent whose ancestry BLOCKHASH reads while a block executes. */
   private execTip: Block;
+  /** A block executed with `keep` (its post-state is the VM's current state), until imported or dropped. */
+  private kept: { hash: string; block: Block; receipts: StoredReceipt[]; parent: Block } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private headViewCache: StateView | undefined;
@@ -434,6 +442,7 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   private async buildBlockLocked(txs: TypedTransaction[], opts: BuildBlockOptions): Promise<BuildBlockResult> {
     const started = performance.now();
+    await this.dropKept();
     const commit = opts.commit ?? true;
     const head = this.headBlock;
     let parent = head;
@@ -556,7 +565,8 @@ export class Chain extends EventEmitter<ChainEvents> {
         let receipts: ReceiptInfo[];
         if (commit) receipts = await this.commitBlock(final, stored, parent);
         else {
-          await this.resetExecutionState();
+          if (opts.keep && onHead) this.kept = { hash: bytesToHex(final.hash()), block: final, receipts: stored, parent };
+          else await this.resetExecutionState();
           receipts = expandReceipts(final, stored);
         }
         this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
@@ -666,6 +676,17 @@ export class Chain extends EventEmitter<ChainEvents> {
   private async importBlockLocked(block: Block): Promise<void> {
     const started = performance.now();
     const hash = block.hash();
+    const kept = this.kept;
+    if (kept !== undefined && kept.hash === bytesToHex(hash) && equalBytes(kept.parent.hash(), this.headBlock.hash())) {
+      // Executed by this node from the same parent state when it built or validated the block: the hash pins every
+      // header field (state root included) and every transaction, so running it again would give the same result.
+      this.kept = undefined;
+      await this.commitBlock(kept.block, kept.receipts, kept.parent);
+      this.metrics?.blocksKeptImported.inc();
+      this.metrics?.blockSeconds.observe((performance.now() - started) / 1000);
+      return;
+    }
+    await this.dropKept();
     if (await this.store.hasBlock(hash)) return;
     const parent = await this.store.getBlock(block.header.parentHash);
     if (!parent) {
@@ -748,6 +769,13 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   private async currentRoot(): Promise<Uint8Array> {
     return this.stateManager.getStateRoot();
+  }
+
+  /** Forgets a kept execution and points the state back at the head. */
+  private async dropKept(): Promise<void> {
+    if (this.kept === undefined) return;
+    this.kept = undefined;
+    await this.resetExecutionState();
   }
 
   /** After a failed execution: drop journal leftovers and point the state back at the head. */

@@ -4,6 +4,8 @@ export interface ChainMetrics {
   headNumber: Gauge;
   blocksImported: Counter;
   blocksRejected: Counter;
+  /** Imports committed from a kept execution (`keep`) instead of executing the block again. */
+  blocksKeptImported: Counter;
   txsIncluded: Counter;
   blockSeconds: Histogram;
   poolPending: Gauge;
@@ -23,6 +25,11 @@ export function createChainMetrics(registry: Registry): ChainMetrics {
     blocksRejected: new Counter({
       name: "zgnode_chain_blocks_rejected_total",
       help: "Blocks rejected by validation",
+      registers: [registry],
+    }),
+    blocksKeptImported: new Counter({
+      name: "zgnode_chain_blocks_kept_imported_total",
+      help: "Imported blocks committed from the execution kept when this node built or validated them",
       registers: [registry],
     }),
     txsIncluded: new Counter({ name: "zgnode_chain_txs_total", help: "Transactions included in blocks", registers: [registry] }),

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LevelDb, MemoryStore } from "@zgnode/db";
-import { bytesToHex, hexToBytes } from "@zgnode/utils";
+import { bytesToHex, createMetricsRegistry, hexToBytes } from "@zgnode/utils";
 import { describe, expect, it } from "vitest";
 import { fastBuildAvailable } from "../src/buildExecution.ts";
 import { Chain } from "../src/chain.ts";
 import { ChainErrorCode } from "../src/errors.ts";
 import { createDevGenesis, DEV_BALANCE } from "../src/genesis.ts";
+import { createChainMetrics } from "../src/metrics.ts";
 import { ALICE, BOB, CAROL, transfer } from "./helpers.ts";
 
 describe("Chain (dev genesis)", () => {
@@ -92,6 +93,54 @@ describe("Chain (dev genesis)", () => {
     // And the chain still builds normally afterwards.
     const next = await chain.buildBlock([transfer(chain, { nonce: 1n })]);
     expect(next.block.header.number).toBe(2n);
+  });
+
+  it("commits a kept execution on import of the same block, and drops it for any other build or import", async () => {
+    const registry = createMetricsRegistry();
+    const metrics = createChainMetrics(registry);
+    const kept = async () => (await registry.getSingleMetric("zgnode_chain_blocks_kept_imported_total")?.get())?.values[0]?.value;
+    const open = () => Chain.open({ db: new MemoryStore(), genesis: createDevGenesis(), metrics });
+    const a = await open();
+    const reference = await Chain.open({ db: new MemoryStore(), genesis: createDevGenesis() });
+    const bob = hexToBytes(BOB.address);
+
+    // Kept, then imported: committed without a second execution, same head, state and receipts as a plain import.
+    const { block: b1 } = await a.buildBlock([transfer(a, { nonce: 0n, value: 5n })], { commit: false, keep: true });
+    expect(a.head.header.number).toBe(0n);
+    expect(await (await a.stateAt()).getBalance(bob)).toBe(DEV_BALANCE);
+    await a.importBlock(b1);
+    expect(await kept()).toBe(1);
+    await reference.importBlock(b1);
+    expect(bytesToHex(a.head.hash())).toBe(bytesToHex(reference.head.hash()));
+    expect(await (await a.stateAt()).getBalance(bob)).toBe(DEV_BALANCE + 5n);
+    const txHash = b1.transactions[0].hash();
+    expect((await a.getReceipt(txHash))?.status).toBe((await reference.getReceipt(txHash))?.status);
+
+    // Kept A, then another build B: A is dropped; importing A executes it in full from the head's state.
+    const { block: a2 } = await a.buildBlock([transfer(a, { nonce: 1n, value: 6n })], { commit: false, keep: true });
+    const other = [transfer(a, { nonce: 1n, value: 100n })];
+    const b = await a.buildBlock(other, { commit: false, keep: true });
+    // B was built on the head's state, not on A's kept one.
+    expect(b.rejected).toEqual([]);
+    const b0 = await reference.buildBlock(other, { commit: false, timestamp: b.block.header.timestamp });
+    expect(bytesToHex(b.block.hash())).toBe(bytesToHex(b0.block.hash()));
+    await a.importBlock(a2);
+    expect(await kept()).toBe(1);
+    await reference.importBlock(a2);
+    expect(bytesToHex(a.head.header.stateRoot)).toBe(bytesToHex(reference.head.header.stateRoot));
+    expect(await (await a.stateAt()).getBalance(bob)).toBe(DEV_BALANCE + 11n);
+
+    // Kept A, then a different block C of the same height imported: C's state, not A's.
+    await a.buildBlock([transfer(a, { nonce: 2n, value: 1000n })], { commit: false, keep: true });
+    const { block: c } = await reference.buildBlock([transfer(reference, { nonce: 2n, value: 7n })]);
+    await a.importBlock(c);
+    expect(await kept()).toBe(1);
+    expect(bytesToHex(a.head.header.stateRoot)).toBe(bytesToHex(c.header.stateRoot));
+    expect(await (await a.stateAt()).getBalance(bob)).toBe(DEV_BALANCE + 18n);
+    // And the chain builds on from there as if nothing had been kept.
+    const { block: d } = await a.buildBlock([transfer(a, { nonce: 3n, value: 1n })]);
+    await reference.importBlock(d);
+    expect(bytesToHex(reference.head.hash())).toBe(bytesToHex(d.hash()));
   });
 
   it("rejects a block with a wrong state root and keeps the head", async () => {

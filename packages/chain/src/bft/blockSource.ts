@@ -112,8 +112,10 @@ export class ChainBlockSource implements ConsensusBlockSource {
     const extra = evidenceRoot(evidence);
     this.evidenceByRoot.set(bytesToHex(extra), evidence);
     const txs = this.pool.selectForBlock(this.opts.maxTxsPerBlock);
+    // Kept: if this proposal is committed, importing it commits this execution instead of running it again.
     const { block } = await this.chain.buildBlock(txs, {
       commit: false,
+      keep: true,
       parentHash: parent.hash(),
       coinbase: this.opts.coinbase,
       extraData: bytesToHex(extra),
@@ -167,6 +169,7 @@ export class ChainBlockSource implements ConsensusBlockSource {
     // Re-execute: rebuild from the same inputs; any difference (a tx that fails, a wrong root) changes the hash.
     const rebuilt = await this.chain.buildBlock(block.transactions as Block["transactions"][number][], {
       commit: false,
+      keep: true,
       parentHash: parent.hash(),
       timestamp: block.header.timestamp,
       coinbase: block.header.coinbase.toString(),
