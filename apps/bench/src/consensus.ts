@@ -162,7 +162,8 @@ async function loadPhase(
       const i = next++;
       if (rate > 0) {
         const due = start + (i * 1000) / rate;
-        if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       try {
         const hash = await rpc<string>(urls[i % urls.length], "eth_sendRawTransaction", [raws[i]]);
