@@ -1,4 +1,5 @@
 import type { Block } from "@ethereumjs/block";
+import { Common } from "@ethereumjs/common";
 import {
   type CustomPrecompile,
   type EVMMockBlockchainInterface,
@@ -54,7 +55,7 @@ const MAX_BLOCKS = 256;
 const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
 const TRANSFER_ADDRESS = `0x${"ee".repeat(20)}`;
 const ZERO32 = new Uint8Array(32);
-const MAX_NONCE = (1n << 64n) - 1n;
+const MAX_U64 = (1n << 64n) - 1n;
 
 interface BlockOverrides {
   number?: bigint;
@@ -63,6 +64,7 @@ interface BlockOverrides {
   feeRecipient?: string;
   prevRandao?: Uint8Array;
   baseFeePerGas?: bigint;
+  blobBaseFee?: bigint;
 }
 
 function parseBlockOverrides(value: unknown): BlockOverrides {
@@ -75,6 +77,7 @@ function parseBlockOverrides(value: unknown): BlockOverrides {
     feeRecipient: o.feeRecipient === undefined ? undefined : parseAddress(o.feeRecipient, 0).toString(),
     prevRandao: o.prevRandao === undefined ? undefined : parseHash(o.prevRandao, 0),
     baseFeePerGas: parseOptionalQuantity(o.baseFeePerGas, 0),
+    blobBaseFee: parseOptionalQuantity(o.blobBaseFee, 0),
   };
 }
 
@@ -124,6 +127,27 @@ function word(v: bigint): Uint8Array {
 }
 
 type Precompiles = Map<string, PrecompileFunc>;
+
+/**
+ * A copy of `common` for a simulated block's builder (copies made from it, as headers and txs do, keep this):
+ * EIP-7825's per-tx gas limit is 2^64 - 1, as geth's simulate calls skip the transaction checks; with
+ * `blobBaseFee`, a header's blob gas price is that fee.
+ */
+function simCommon(common: Common, blobBaseFee?: bigint): Common {
+  const copy = common.copy();
+  const param = Common.prototype.param;
+  copy.param = function (this: Common, name: string) {
+    if (name === "maxTransactionGasLimit") return MAX_U64;
+    if (blobBaseFee !== undefined) {
+      // The blob gas price is fakeExponential(minBlobGas, excessBlobGas, fraction): with a fraction this large it
+      // is minBlobGas itself.
+      if (name === "minBlobGas") return blobBaseFee;
+      if (name === "blobGasPriceUpdateFraction") return 1n << 512n;
+    }
+    return param.call(this, name);
+  };
+  return copy;
+}
 
 /**
  * A block's precompiles after its state overrides, in geth's order: an overridden precompile address stops being
@@ -350,6 +374,11 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       withdrawals: vm.common.isActivatedEIP(4895) ? [] : undefined,
       blockOpts: { putBlockIntoBlockchain: false, common: vm.common, skipConsensusFormatValidation: true },
     });
+    // The builder runs each tx in a block made with its blockOpts' Common (the blob base fee override applies
+    // there) and re-creates a blob tx under it (without EIP-7825's limit); the built header then takes a Common
+    // without the fee override, so the next block's excess blob gas comes from the real price, as in geth.
+    const opts = builder as unknown as { blockOpts: { common: Common } };
+    opts.blockOpts = { ...opts.blockOpts, common: simCommon(vm.common, b.overrides.blobBaseFee) };
     const envBlock = { header: { ...headerData, baseFeePerGas: headerData.baseFeePerGas } } as unknown as Block;
     const txs: TypedTransaction[] = [];
     const tracer = new SimLogTracer(traceTransfers);
@@ -388,13 +417,13 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       const sender = tx.getSenderAddress();
       const stateNonce = (await vm.stateManager.getAccount(sender))?.nonce ?? 0n;
       // geth's state nonce is a uint64: the bump wraps at 2^64 (its nonce-has-max-value check is a validation one).
-      const nextNonce = (stateNonce + 1n) & MAX_NONCE;
+      const nextNonce = (stateNonce + 1n) & MAX_U64;
       const fixNonce = !validation && (tx.nonce !== stateNonce || nextNonce !== stateNonce + 1n);
       if (fixNonce) await vm.stateManager.modifyAccountFields(sender, { nonce: tx.nonce });
       let result: RunTxResult;
       const headerData0 = (builder as unknown as { headerData: { baseFeePerGas?: bigint } }).headerData.baseFeePerGas;
       try {
-        if (validation && tx.nonce === stateNonce && stateNonce === MAX_NONCE) {
+        if (validation && tx.nonce === stateNonce && stateNonce === MAX_U64) {
           throw new RpcError(RpcErrorCode.INTERNAL_ERROR, `nonce has max value: address ${sender}, nonce: ${stateNonce}`);
         }
         // Without validation geth does not enforce the base fee on a zero-priced call (NoBaseFee): run such a tx
@@ -427,6 +456,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       txs.push(tx);
       results.push({ result, logs: tracer.txLogs() });
     }
+    opts.blockOpts = { ...opts.blockOpts, common: simCommon(vm.common) };
     const { block } = await builder.build();
     const blockHash = block.hash();
     const txHashes = txs.map((tx) => keccak256(tx.serialize()));

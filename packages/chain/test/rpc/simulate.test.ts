@@ -172,4 +172,48 @@ describe("eth_simulateV1 logs", () => {
     expect(code(() => overridePrecompiles(pristine, state(a1, c2), new Map([[a1, c2]])))).toBe(RpcErrorCode.SERVER_ERROR);
     expect(code(() => overridePrecompiles(pristine, state(a1), new Map([[a1, a1]])))).toBe(RpcErrorCode.SERVER_ERROR);
   });
+
+  it("applies a blobBaseFee override to BLOBBASEFEE and to the blob fee, for its block only", async () => {
+    const feeReader = `0x${"b3".repeat(20)}`;
+    const balanceReader = `0x${"b4".repeat(20)}`;
+    const run = async (blobBaseFee: string) => {
+      const blocks = (await node.call(
+        "eth_simulateV1",
+        {
+          blockStateCalls: [
+            {
+              blockOverrides: { blobBaseFee },
+              stateOverrides: {
+                [SENDER]: { balance: "0xde0b6b3a7640000" },
+                [feeReader]: { code: "0x4a5f5260205ff3" }, // BLOBBASEFEE, return it
+                [balanceReader]: { code: `0x73${SENDER.slice(2)}315f5260205ff3` }, // BALANCE(SENDER), return it
+              },
+              calls: [
+                { from: SENDER, to: feeReader },
+                {
+                  from: SENDER,
+                  to: EOA,
+                  maxFeePerBlobGas: "0xa",
+                  blobVersionedHashes: [`0x01${"11".repeat(31)}`],
+                },
+                { from: SENDER, to: balanceReader },
+              ],
+            },
+            { calls: [{ from: SENDER, to: feeReader }] },
+          ],
+        },
+        "latest",
+      )) as { calls: { returnData: string }[] }[];
+      return blocks.map((b) => b.calls.map((c) => c.returnData)).map((r) => r.map((d) => (d === "0x" ? d : BigInt(d))));
+    };
+    const free = await run("0x0");
+    const paid = await run("0x2");
+    expect(free[0]![0]).toBe(0n);
+    expect(paid[0]![0]).toBe(2n);
+    // One blob is 131072 blob gas.
+    expect((free[0]![2] as bigint) - (paid[0]![2] as bigint)).toBe(2n * 131072n);
+    // The next block prices blobs from its own excess blob gas again.
+    expect(free[1]![0]).toBe(paid[1]![0]);
+    expect(free[1]![0]).toBeGreaterThan(0n);
+  });
 });
