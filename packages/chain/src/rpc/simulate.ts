@@ -377,8 +377,8 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
     // The builder runs each tx in a block made with its blockOpts' Common (the blob base fee override applies
     // there) and re-creates a blob tx under it (without EIP-7825's limit); the built header then takes a Common
     // without the fee override, so the next block's excess blob gas comes from the real price, as in geth.
-    const opts = builder as unknown as { blockOpts: { common: Common } };
-    opts.blockOpts = { ...opts.blockOpts, common: simCommon(vm.common, b.overrides.blobBaseFee) };
+    const builderOpts = builder as unknown as { blockOpts: { common: Common } };
+    builderOpts.blockOpts = { ...builderOpts.blockOpts, common: simCommon(vm.common, b.overrides.blobBaseFee) };
     const envBlock = { header: { ...headerData, baseFeePerGas: headerData.baseFeePerGas } } as unknown as Block;
     const txs: TypedTransaction[] = [];
     const tracer = new SimLogTracer(traceTransfers);
@@ -456,7 +456,7 @@ export async function simulateV1(base: Block, ctx: SimContext, optsRaw: unknown)
       txs.push(tx);
       results.push({ result, logs: tracer.txLogs() });
     }
-    opts.blockOpts = { ...opts.blockOpts, common: simCommon(vm.common) };
+    builderOpts.blockOpts = { ...builderOpts.blockOpts, common: simCommon(vm.common) };
     const { block } = await builder.build();
     const blockHash = block.hash();
     const txHashes = txs.map((tx) => keccak256(tx.serialize()));
