@@ -51,7 +51,7 @@ function hexPrefix(nibbles: Uint8Array, leaf: boolean): Uint8Array {
 }
 
 /** RLP list from already-encoded items. */
-function encodeList(encodedItems: Uint8Array[]): Uint8Array {
+export function encodeList(encodedItems: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const e of encodedItems) len += e.length;
   const prefix = lengthPrefix(len, 0xc0);
@@ -65,7 +65,8 @@ function encodeList(encodedItems: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function lengthPrefix(len: number, offset: number): Uint8Array {
+/** RLP length prefix of a payload of `len` bytes: `offset` 0x80 for a string, 0xc0 for a list. */
+export function lengthPrefix(len: number, offset: number): Uint8Array {
   if (len < 56) return new Uint8Array([offset + len]);
   const bytes: number[] = [];
   for (let l = len; l > 0; l = Math.floor(l / 256)) bytes.unshift(l & 0xff);

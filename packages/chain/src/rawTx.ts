@@ -4,6 +4,8 @@ import { RLP } from "@ethereumjs/rlp";
 import { Capability, createTxFromRLP, type TypedTransaction } from "@ethereumjs/tx";
 import { bigIntToUnpaddedBytes, ecrecover, SECP256K1_ORDER_DIV_2 } from "@ethereumjs/util";
 import { keccak256 as jsKeccak256 } from "@zgnode/crypto";
+import { concatBytes } from "@zgnode/utils";
+import { encodeList, lengthPrefix } from "./orderedTrie.ts";
 
 /**
  * One-pass admission of a raw (EIP-2718 / legacy RLP) transaction. @ethereumjs computes a transaction's hash and
@@ -97,24 +99,9 @@ export function serializeBlock(block: Block): Uint8Array {
     if (raw === undefined) txs.push(RLP.encode(tx.supports(Capability.EIP2718TypedTransaction) ? tx.serialize() : tx.raw()));
     else txs.push(raw[0] < 0xc0 ? RLP.encode(raw) : raw);
   }
-  const parts = [RLP.encode(block.header.raw()), encodedList(txs), RLP.encode(block.uncleHeaders.map((h) => h.raw()))];
+  const parts = [RLP.encode(block.header.raw()), encodeList(txs), RLP.encode(block.uncleHeaders.map((h) => h.raw()))];
   if (block.withdrawals) parts.push(RLP.encode(block.withdrawals.map((w) => w.raw())));
-  return encodedList(parts);
-}
-
-/** The RLP list of already-encoded items. */
-function encodedList(items: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const i of items) len += i.length;
-  const header = listHeader(len);
-  const out = new Uint8Array(header.length + len);
-  out.set(header, 0);
-  let o = header.length;
-  for (const i of items) {
-    out.set(i, o);
-    o += i.length;
-  }
-  return out;
+  return encodeList(parts);
 }
 
 /** The same facts the plain @ethereumjs way (transactions that did not come in as raw bytes). */
@@ -190,12 +177,12 @@ function recoverFromRaw(
 function signingPayload(tx: TypedTransaction, raw: Uint8Array, { first, ends }: FieldBounds): Uint8Array {
   if (raw[0] < 0xc0) {
     const body = raw.subarray(first, ends[ends.length - 4]);
-    return concat(raw.subarray(0, 1), listHeader(body.length), body);
+    return concatBytes(raw.subarray(0, 1), lengthPrefix(body.length, 0xc0), body);
   }
   const body = raw.subarray(first, ends[5]);
-  if (!tx.supports(Capability.EIP155ReplayProtection)) return concat(listHeader(body.length), body);
+  if (!tx.supports(Capability.EIP155ReplayProtection)) return concatBytes(lengthPrefix(body.length, 0xc0), body);
   const chainId = encodeBytes(bigIntToUnpaddedBytes(tx.common.chainId()));
-  return concat(listHeader(body.length + chainId.length + 2), body, chainId, EMPTY_PAIR);
+  return concatBytes(lengthPrefix(body.length + chainId.length + 2, 0xc0), body, chainId, EMPTY_PAIR);
 }
 
 const EMPTY_PAIR = new Uint8Array([0x80, 0x80]);
@@ -231,27 +218,8 @@ function readLength(b: Uint8Array, pos: number, n: number): number {
   return len;
 }
 
-function listHeader(len: number): Uint8Array {
-  if (len < 56) return new Uint8Array([0xc0 + len]);
-  const bytes: number[] = [];
-  for (let l = len; l > 0; l = Math.floor(l / 256)) bytes.unshift(l % 256);
-  return new Uint8Array([0xf7 + bytes.length, ...bytes]);
-}
-
 /** RLP of a short byte string (a chain id: at most 32 bytes). */
 function encodeBytes(b: Uint8Array): Uint8Array {
   if (b.length === 1 && b[0] < 0x80) return b;
-  return concat(new Uint8Array([0x80 + b.length]), b);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(new Uint8Array([0x80 + b.length]), b);
 }
