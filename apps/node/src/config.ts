@@ -17,6 +17,20 @@ export function envName(flag: string): string {
   return `ZGNODE_${flag.replace(/[.-]/g, "_").toUpperCase()}`;
 }
 
+/** `--rpc.threads`, shared by `dev` and `start`. */
+export const rpcThreadsFlag: FlagSpec = {
+  name: "rpc.threads",
+  type: "string",
+  value: "<n>",
+  description: "worker threads serving HTTP/WebSocket (0 = main thread)",
+  defaultText: "1",
+};
+
+/** `--rpc.threads` as a number (0-64), or `fallback` when not given. */
+export function rpcThreadsOf(values: RawValues, fallback: number): number {
+  return intFlag(values, "rpc.threads", fallback, 0, 64);
+}
+
 export const devFlags: FlagSpec[] = [
   {
     name: "datadir",
@@ -48,13 +62,7 @@ export const devFlags: FlagSpec[] = [
   },
   { name: "rpc.max-body", type: "string", value: "<bytes>", description: "largest HTTP request body", defaultText: "5242880" },
   { name: "rpc.max-batch", type: "string", value: "<n>", description: "most calls in one batch", defaultText: "1000" },
-  {
-    name: "rpc.threads",
-    type: "string",
-    value: "<n>",
-    description: "worker threads serving HTTP/WebSocket (0 = main thread)",
-    defaultText: "1",
-  },
+  rpcThreadsFlag,
   {
     name: "seal",
     type: "string",
@@ -128,7 +136,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv, flags: FlagSp
   return values;
 }
 
-export function intFlag(values: RawValues, name: string, fallback: number, min: number, max: number): number {
+function intFlag(values: RawValues, name: string, fallback: number, min: number, max: number): number {
   const v = values[name];
   if (v === undefined) return fallback;
   const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : Number.NaN;
@@ -164,7 +172,7 @@ export function devOptionsFromFlags(values: RawValues): DevNodeOptions {
     rpcAdminToken: stringFlag(values, "rpc.admin-token"),
     rpcMaxBodyBytes: intFlag(values, "rpc.max-body", d.rpcMaxBodyBytes, 1024, 1024 * 1024 * 1024),
     rpcMaxBatch: intFlag(values, "rpc.max-batch", d.rpcMaxBatch, 1, 100_000),
-    rpcThreads: intFlag(values, "rpc.threads", d.rpcThreads, 0, 64),
+    rpcThreads: rpcThreadsOf(values, d.rpcThreads),
     seal,
     blockTimeMs: intFlag(values, "block-time", d.blockTimeMs, 1, 3_600_000),
     genesisFile: stringFlag(values, "genesis"),

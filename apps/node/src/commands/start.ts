@@ -1,5 +1,5 @@
 import type { CliCommand, CliIo } from "../cli.ts";
-import { type FlagSpec, flagHelp, intFlag, parseFlags } from "../config.ts";
+import { type FlagSpec, flagHelp, parseFlags, rpcThreadsFlag, rpcThreadsOf } from "../config.ts";
 import { NodeError, NodeErrorCode } from "../errors.ts";
 import { defaultDevNodeOptions, type LogFormat } from "../options.ts";
 
@@ -10,13 +10,7 @@ const flags: FlagSpec[] = [
   { name: "datadir", type: "string", value: "<dir>", description: "alias of --home" },
   { name: "rpc.host", type: "string", value: "<host>", description: "override the JSON-RPC listen address" },
   { name: "rpc.port", type: "string", value: "<port>", description: "override the JSON-RPC port" },
-  {
-    name: "rpc.threads",
-    type: "string",
-    value: "<n>",
-    description: "worker threads serving HTTP/WebSocket (0 = main thread)",
-    defaultText: String(defaultDevNodeOptions.rpcThreads),
-  },
+  rpcThreadsFlag,
   { name: "log.level", type: "string", value: "<level>", description: "trace|debug|info|warn|error", defaultText: "info" },
   { name: "log.format", type: "string", value: "json|pretty|auto", description: "log format", defaultText: "auto" },
   {
@@ -54,7 +48,7 @@ export const command: CliCommand = {
       if (!Number.isInteger(rpcPort) || rpcPort < 0 || rpcPort > 65535)
         throw new NodeError(NodeErrorCode.BAD_FLAG, `--rpc.port must be a port, got ${v["rpc.port"]}`);
     }
-    const rpcThreads = intFlag(v, "rpc.threads", defaultDevNodeOptions.rpcThreads, 0, 64);
+    const rpcThreads = rpcThreadsOf(v, defaultDevNodeOptions.rpcThreads);
     const logFormat = (typeof v["log.format"] === "string" ? v["log.format"] : "auto") as LogFormat;
     if (!["json", "pretty", "auto"].includes(logFormat))
       throw new NodeError(NodeErrorCode.BAD_FLAG, "--log.format: json|pretty|auto");
