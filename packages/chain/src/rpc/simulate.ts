@@ -12,10 +12,10 @@ import {
 } from "@ethereumjs/evm";
 import { RLP } from "@ethereumjs/rlp";
 import { TransactionType, type TypedTransaction } from "@ethereumjs/tx";
-import { bigIntToBytes, createAddressFromString, hexToBytes, setLengthLeft } from "@ethereumjs/util";
+import { createAddressFromString, hexToBytes, setLengthLeft } from "@ethereumjs/util";
 import { buildBlock, type RunTxResult, type VM } from "@ethereumjs/vm";
 import { keccak256 } from "@zgnode/crypto";
-import { bytesToHex, type Hex, RpcError, RpcErrorCode, toQuantity } from "@zgnode/utils";
+import { bytesToHex, type Hex, RpcError, RpcErrorCode, toQuantity, uintToBytes } from "@zgnode/utils";
 import {
   type AccountOverride,
   applyStateOverrides,
@@ -118,12 +118,8 @@ function transferLog(from: Uint8Array, to: Uint8Array, value: bigint): Log {
   return [
     createAddressFromString(TRANSFER_ADDRESS).bytes,
     [hexToBytes(TRANSFER_TOPIC), setLengthLeft(from, 32), setLengthLeft(to, 32)],
-    word(value),
+    uintToBytes(value, 32),
   ];
-}
-
-function word(v: bigint): Uint8Array {
-  return setLengthLeft(bigIntToBytes(v), 32);
 }
 
 type Precompiles = Map<string, PrecompileFunc>;
@@ -249,7 +245,7 @@ export class SimLogTracer {
       const offset = Number(stack[n - 1]!);
       const size = Number(stack[n - 2]!);
       const topics: Uint8Array[] = [];
-      for (let i = 0; i < topicCount; i++) topics.push(word(stack[n - 3 - i]!));
+      for (let i = 0; i < topicCount; i++) topics.push(uintToBytes(stack[n - 3 - i]!, 32));
       // Memory the opcode expands into reads as zeros.
       const data = new Uint8Array(size);
       if (offset < step.memory.length) data.set(step.memory.subarray(offset, Math.min(offset + size, step.memory.length)));
@@ -257,7 +253,7 @@ export class SimLogTracer {
       this.pending[top] = true;
     } else if (name === "SELFDESTRUCT" && this.traceTransfers) {
       // SELFDESTRUCT moves the whole balance to the beneficiary: a transfer log too.
-      const beneficiary = word(step.stack[step.stack.length - 1]!).subarray(12);
+      const beneficiary = uintToBytes(step.stack[step.stack.length - 1]!, 32).subarray(12);
       const acc = await step.stateManager.getAccount(step.address);
       if (acc !== undefined && acc.balance > 0n) {
         this.record(transferLog(step.address.bytes, beneficiary, acc.balance));
